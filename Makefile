@@ -1,0 +1,86 @@
+# leakscope: eBPF leak tracer for running processes.
+#
+#   make            build build/leakscope
+#   make demo       install missing packages, build, trace the bundled leaking demo
+#   make test       install missing packages, build, run the whole test suite
+#   make bench      overhead benchmarks (ratios traced/untraced, ours/peer)
+#   make deps       only install missing Debian packages (needs root)
+#   make install    copy build/leakscope to $(PREFIX)/sbin
+
+PREFIX ?= /usr/local
+BUILD := build
+CC ?= gcc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+
+# Debian packages the build, the demo and the tests need.
+DEB_PKGS := clang llvm libbpf-dev libelf-dev zlib1g-dev libdw-dev libcapstone-dev \
+	bpftool gcc g++ make jq golang-1.19-go
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
+	-D_GNU_SOURCE -I$(BUILD) -Iuser -Ibpf
+LDLIBS := -lbpf -lelf -ldw -lz -lcapstone -lstdc++
+
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Ivmlinux -Ibpf -Wall -Wno-unused-function
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
+SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+
+USER_SRCS := $(wildcard user/*.c)
+USER_OBJS := $(patsubst user/%.c,$(BUILD)/%.o,$(USER_SRCS))
+# Everything but main(), for unit tests.
+LIB_OBJS := $(filter-out $(BUILD)/leakscope.o,$(USER_OBJS))
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
+
+.PHONY: all deps demo test unit bench install clean format
+.DELETE_ON_ERROR:
+
+all: $(BUILD)/leakscope
+
+deps:
+	@tools/deps.sh $(DEB_PKGS)
+
+$(BUILD):
+	@mkdir -p $(BUILD) $(BUILD)/unit
+
+$(BUILD)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) | $(BUILD)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< > $@
+
+$(BUILD)/%.o: user/%.c $(wildcard user/*.h) $(wildcard bpf/*.h) $(SKELS) | $(BUILD)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/leakscope: $(USER_OBJS)
+	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/unit/%: tests/unit/%.c $(LIB_OBJS) | $(BUILD)
+	$(CC) $(CFLAGS) $< $(LIB_OBJS) $(LDLIBS) -o $@
+
+unit: $(UNIT_BINS)
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@tests/demo.sh
+
+test: deps
+	@$(MAKE) --no-print-directory all unit
+	@tests/run.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@tests/bench/run.sh
+
+install: $(BUILD)/leakscope
+	install -D -m 0755 $< $(DESTDIR)$(PREFIX)/sbin/leakscope
+
+format:
+	clang-format -i user/*.c user/*.h bpf/*.c bpf/*.h
+
+clean:
+	rm -rf $(BUILD)
