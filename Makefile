@@ -38,6 +38,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 
 .PHONY: all deps demo test unit bench install clean format
 .DELETE_ON_ERROR:
+.SECONDARY:
 
 all: $(BUILD)/leakscope
 

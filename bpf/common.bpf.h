@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Helpers shared by every BPF program: which task is the target, and drop accounting. */
+#ifndef LEAKSCOPE_COMMON_BPF_H
+#define LEAKSCOPE_COMMON_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+
+/*
+ * The target as user space names it: tgid in leakscope's own PID namespace
+ * (a sidecar container sees the target through its namespace, not the
+ * host's). pidns_ino == 0 means "use host PIDs".
+ */
+const volatile __u32 target_tgid = 0;
+const volatile __u64 pidns_dev = 0;
+const volatile __u64 pidns_ino = 0;
+
+static __always_inline __u32 current_tgid(void)
+{
+	struct bpf_pidns_info ns = {};
+
+	if (pidns_ino && !bpf_get_ns_current_pid_tgid(pidns_dev, pidns_ino, &ns, sizeof(ns)))
+		return ns.tgid;
+	return bpf_get_current_pid_tgid() >> 32;
+}
+
+static __always_inline bool is_target(void)
+{
+	return current_tgid() == target_tgid;
+}
+
+#endif

@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Goroutine creation. One uprobe per `go` statement executed, placed where the
+ * runtime hands the new g to the run queue (runtime.newproc.func1, on the g0
+ * stack, at an instruction the kernel emulates). Exits are not probed at all:
+ * user space reads the runtime's own goroutine list each interval and matches
+ * live goroutines to the stacks recorded here, so a goroutine costs one trap.
+ */
+#include "common.bpf.h"
+#include "stacks.bpf.h"
+#include "goroutines.h"
+
+const volatile __u32 g_goid_off = 0;
+const volatile __u32 g_startpc_off = 0;
+const volatile __u32 newg_reg = GO_NEWG_RBX;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u64);
+	__type(value, struct go_goroutine);
+	__uint(max_entries, 262144);
+} goroutines SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct go_site_key);
+	__type(value, __u64);
+	__uint(max_entries, 16384);
+} sites SEC(".maps");
+
+__u64 counters[GO_CNT__MAX] = {};
+
+SEC("uprobe")
+int go_newproc(struct pt_regs *ctx)
+{
+	struct go_goroutine gr = {};
+	struct go_site_key site = {};
+	__u64 g, *created, one = 1;
+
+	if (!is_target())
+		return 0;
+	g = newg_reg == GO_NEWG_RAX ? PT_REGS_RC(ctx) : ctx->bx;
+	if (bpf_probe_read_user(&gr.goid, sizeof(gr.goid), (void *)(g + g_goid_off)) ||
+	    bpf_probe_read_user(&site.startpc, sizeof(site.startpc), (void *)(g + g_startpc_off)))
+		__sync_fetch_and_add(&counters[GO_CNT_READ_FAIL], 1);
+	gr.created_ns = bpf_ktime_get_ns();
+	/* Frame pointers cross from g0 into the goroutine that ran the go statement. */
+	gr.stack = stack_take(ctx, false);
+	__sync_fetch_and_add(&counters[GO_CNT_CREATED], 1);
+
+	if (bpf_map_update_elem(&goroutines, &g, &gr, BPF_ANY))
+		__sync_fetch_and_add(&counters[GO_CNT_GMAP_FULL], 1);
+
+	site.stack = gr.stack;
+	created = bpf_map_lookup_elem(&sites, &site);
+	if (created) {
+		__sync_fetch_and_add(created, 1);
+	} else if (bpf_map_update_elem(&sites, &site, &one, BPF_NOEXIST)) {
+		/* Lost a race with another CPU inserting it, or the map is full. */
+		created = bpf_map_lookup_elem(&sites, &site);
+		if (created)
+			__sync_fetch_and_add(created, 1);
+		else
+			__sync_fetch_and_add(&counters[GO_CNT_SITE_FULL], 1);
+	}
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <argp.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define LEAKSCOPE_VERSION "0.1.0"
+
+const char *argp_program_version = "leakscope " LEAKSCOPE_VERSION;
+/* argp exits on its own for unknown options: with our documented usage status. */
+error_t argp_err_exit_status = EXIT_USAGE;
+
+static const char doc[] =
+	"Find what leaks in a running process, from outside: no restart, no code change.\n"
+	"\n"
+	"Every INTERVAL seconds (default 5) leakscope prints, by stack, what is live now "
+	"and how fast it grows: for Go programs, goroutines by the stack that created them "
+	"and the state they wait in. After COUNT reports (default: until Ctrl-C or the "
+	"target exits) it prints a summary of the whole session, ranked by growth. "
+	"Ctrl-C also prints the summary; a second Ctrl-C quits at once.\n"
+	"\n"
+	"The stacks on top of the report are the ones that grew the most; a stack whose "
+	"live count grows in every report while little of it exits is your leak."
+	"\vExamples:\n"
+	"  leakscope -p 4242              report every 5 s until Ctrl-C\n"
+	"  leakscope -p 4242 10 6         every 10 s, 6 reports, then the summary\n"
+	"  leakscope -- ./server -flag    start a program with the probes already in place\n"
+	"  leakscope -j -p 4242 5 3 | jq 'select(.type==\"stack\")'\n"
+	"\n"
+	"Needs root, or CAP_BPF + CAP_PERFMON + CAP_SYS_PTRACE, and a kernel with BTF "
+	"(/sys/kernel/btf/vmlinux). In a sidecar container, share the target's PID "
+	"namespace and use the PID you see there.\n"
+	"\n"
+	"Exit status:\n"
+	"  0  reports printed (also when the target exited during the session)\n"
+	"  1  unexpected failure inside leakscope\n"
+	"  2  bad command line\n"
+	"  3  no such process, or it cannot be read\n"
+	"  4  target not supported (not a Go program, or a Go version leakscope does not know)\n"
+	"  5  not permitted: run as root\n"
+	"  6  the kernel lacks BTF or uprobe support\n";
+
+static const char args_doc[] = "-p PID [INTERVAL [COUNT]]\n[INTERVAL [COUNT]] -- COMMAND [ARG...]";
+
+enum {
+	OPT_MAX_GOROUTINES = 1000,
+	OPT_MAX_STACKS,
+};
+
+static const struct argp_option options[] = {
+	{"pid", 'p', "PID", 0, "Process to trace"},
+	{"json", 'j', NULL, 0, "JSON lines instead of text (fields: see README)"},
+	{"top", 'T', "N", 0, "Stacks per view and report (default 10; 0 = all)"},
+	{"depth", 'd', "N", 0, "Frames printed per stack (default 16)"},
+	{"what", 'w', "LIST", 0, "Views to report, comma-separated: goroutines (default: all)"},
+	{"output", 'o', "FILE", 0, "Write reports to FILE instead of standard output"},
+	{"runtime", 'r', NULL, 0, "Also show the Go runtime's own goroutines (GC workers...)"},
+	{"verbose", 'v', NULL, 0, "Say how probes were placed; twice for libbpf debug output"},
+	{"max-goroutines", OPT_MAX_GOROUTINES, "N", 0,
+	 "Goroutines tracked with their full creation stack (default 1048576)"},
+	{"max-stacks", OPT_MAX_STACKS, "N", 0, "Distinct stacks kept (default 16384)"},
+	{0},
+};
+
+struct parse_state {
+	struct config *cfg;
+	int npos;
+	int error;
+};
+
+static void usage_error(struct parse_state *ps, const char *fmt, const char *arg)
+{
+	if (ps->error)
+		return;
+	fprintf(stderr, "leakscope: error: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, " (see leakscope --help)\n");
+	ps->error = EXIT_USAGE;
+}
+
+static bool parse_long(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+static void parse_views(struct parse_state *ps, char *list)
+{
+	char *save, *tok;
+
+	memset(ps->cfg->views, 0, sizeof(ps->cfg->views));
+	ps->cfg->views_given = true;
+	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		int v;
+
+		for (v = 0; v < VIEW__MAX; v++)
+			if (!strcmp(tok, view_name(v)))
+				break;
+		if (v == VIEW__MAX) {
+			usage_error(ps, "unknown view '%s' in --what; known: goroutines", tok);
+			return;
+		}
+		ps->cfg->views[v] = true;
+	}
+}
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct parse_state *ps = state->input;
+	struct config *cfg = ps->cfg;
+	long v;
+
+	switch (key) {
+	case 'p':
+		if (!parse_long(arg, 1, 0x7fffffff, &v))
+			usage_error(ps, "PID '%s' is not a process ID; give a number, e.g. -p 4242",
+				    arg);
+		cfg->pid = v;
+		break;
+	case 'j':
+		cfg->format = OUT_JSON;
+		break;
+	case 'T':
+		if (!parse_long(arg, 0, 1000000, &v))
+			usage_error(ps, "--top '%s' is not a count; give a number, 0 for all", arg);
+		cfg->top = v;
+		break;
+	case 'd':
+		if (!parse_long(arg, 1, 1000, &v))
+			usage_error(ps, "--depth '%s' is not a frame count; give 1 to 1000", arg);
+		cfg->max_depth = v;
+		break;
+	case 'w':
+		parse_views(ps, arg);
+		break;
+	case 'o':
+		cfg->output_path = arg;
+		break;
+	case 'r':
+		cfg->show_runtime = true;
+		break;
+	case 'v':
+		log_verbosity++;
+		break;
+	case OPT_MAX_GOROUTINES:
+		if (!parse_long(arg, 1024, 1L << 26, &v))
+			usage_error(ps, "--max-goroutines '%s' out of range; give 1024 to 67108864",
+				    arg);
+		cfg->max_goroutines = v;
+		break;
+	case OPT_MAX_STACKS:
+		if (!parse_long(arg, 256, 1L << 22, &v))
+			usage_error(ps, "--max-stacks '%s' out of range; give 256 to 4194304", arg);
+		cfg->max_stacks = v;
+		break;
+	case ARGP_KEY_ARG:
+		if (ps->npos == 0) {
+			double d;
+			char *end;
+
+			d = strtod(arg, &end);
+			if (end == arg || *end || !(d >= 0.1 && d <= 86400))
+				usage_error(ps, "INTERVAL '%s' is not a number of seconds "
+						"(0.1 to 86400), e.g. leakscope -p PID 10",
+					    arg);
+			cfg->interval_s = d;
+		} else if (ps->npos == 1) {
+			if (!parse_long(arg, 1, 0x7fffffff, &v))
+				usage_error(ps, "COUNT '%s' is not a number of reports, e.g. "
+						"leakscope -p PID 10 6",
+					    arg);
+			cfg->count = v;
+		} else {
+			usage_error(ps, "unexpected argument '%s'; to start a program, put it after --, "
+					"e.g. leakscope -- ./server",
+				    arg);
+		}
+		ps->npos++;
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+int cli_parse(int argc, char **argv, struct config *cfg)
+{
+	static const struct argp argp = {options, parse_opt, args_doc, doc};
+	struct parse_state ps = {.cfg = cfg};
+	int dashdash = -1, err;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->interval_s = 5;
+	cfg->top = 10;
+	cfg->max_depth = 16;
+	cfg->max_goroutines = 1u << 20;
+	cfg->max_stacks = 16384;
+	for (int v = 0; v < VIEW__MAX; v++)
+		cfg->views[v] = true;
+
+	/* Everything after the first "--" is the command to start, untouched by argp. */
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--")) {
+			dashdash = i;
+			break;
+		}
+	if (dashdash > 0) {
+		cfg->command = argv + dashdash + 1;
+		argc = dashdash;
+	}
+	err = argp_parse(&argp, argc, argv, 0, NULL, &ps);
+	if (err && !ps.error) {
+		/* argp already printed its own message about an unknown option. */
+		return EXIT_USAGE;
+	}
+	if (ps.error)
+		return ps.error;
+	if (cfg->command && !cfg->command[0]) {
+		fprintf(stderr, "leakscope: error: nothing after --; give the program to start, "
+				"e.g. leakscope -- ./server\n");
+		return EXIT_USAGE;
+	}
+	if (cfg->command && cfg->pid) {
+		fprintf(stderr, "leakscope: error: -p and -- COMMAND both given; trace a running "
+				"process with -p PID, or start one with -- COMMAND\n");
+		return EXIT_USAGE;
+	}
+	if (!cfg->command && !cfg->pid) {
+		fprintf(stderr, "leakscope: error: no target; give -p PID to trace a running "
+				"process, or -- COMMAND to start one (see leakscope --help)\n");
+		return EXIT_USAGE;
+	}
+	return 0;
+}

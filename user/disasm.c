@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <capstone/capstone.h>
+#include <errno.h>
+#include <string.h>
+
+#include "disasm.h"
+#include "util.h"
+
+static csh handle;
+static bool handle_ok;
+
+static int get_handle(csh *h)
+{
+	if (!handle_ok) {
+		if (cs_open(CS_ARCH_X86, CS_MODE_64, &handle) != CS_ERR_OK)
+			return -EINVAL;
+		cs_option(handle, CS_OPT_DETAIL, CS_OPT_ON);
+		handle_ok = true;
+	}
+	*h = handle;
+	return 0;
+}
+
+static bool in_group(csh h, const cs_insn *ci, int group)
+{
+	return cs_insn_group(h, ci, group);
+}
+
+static void fill(csh h, const cs_insn *ci, struct insn *in)
+{
+	const cs_x86 *x = &ci->detail->x86;
+
+	memset(in, 0, sizeof(*in));
+	in->addr = ci->address;
+	in->size = ci->size;
+	snprintf(in->mnemonic, sizeof(in->mnemonic), "%s", ci->mnemonic);
+	snprintf(in->op_str, sizeof(in->op_str), "%s", ci->op_str);
+	in->is_ret = in_group(h, ci, CS_GRP_RET);
+	in->is_call = in_group(h, ci, CS_GRP_CALL);
+	in->is_jmp = ci->id == X86_INS_JMP;
+	in->is_jcc = !in->is_jmp && in_group(h, ci, CS_GRP_JUMP) && ci->id != X86_INS_LJMP;
+	in->is_nop = ci->id == X86_INS_NOP;
+	in->is_push = ci->id == X86_INS_PUSH && x->op_count == 1 && x->operands[0].type == X86_OP_REG;
+
+	for (int i = 0; i < x->op_count; i++) {
+		const cs_x86_op *op = &x->operands[i];
+
+		if (op->type == X86_OP_MEM && op->mem.base == X86_REG_RIP) {
+			in->rip_ref = ci->address + ci->size + op->mem.disp;
+			in->rip_ref_is_load = ci->id != X86_INS_LEA && (op->access & CS_AC_READ);
+		}
+		if ((in->is_call || in->is_jmp || in->is_jcc) && op->type == X86_OP_IMM)
+			in->branch_target = op->imm;
+	}
+	/*
+	 * What arch/x86/kernel/uprobes.c emulates rather than single-steps: push of a
+	 * register, nops, and relative call/jmp/jcc (indirect ones are stepped).
+	 */
+	in->emulated = in->is_push || in->is_nop ||
+		       ((in->is_call || in->is_jmp || in->is_jcc) && in->branch_target);
+}
+
+int disasm_each(const void *code, size_t len, uint64_t vaddr,
+		int (*fn)(const struct insn *in, void *ctx), void *ctx)
+{
+	const uint8_t *p = code;
+	uint64_t addr = vaddr;
+	struct insn in;
+	cs_insn *ci;
+	csh h;
+	int ret = 0;
+
+	if (get_handle(&h))
+		return -EINVAL;
+	ci = cs_malloc(h);
+	if (!ci)
+		return -ENOMEM;
+	while (len) {
+		if (!cs_disasm_iter(h, &p, &len, &addr, ci)) {
+			/* Go pads functions with int3 (0xcc), which decodes fine; anything
+			 * else undecodable means we are not looking at code. */
+			ret = -EINVAL;
+			break;
+		}
+		fill(h, ci, &in);
+		ret = fn(&in, ctx);
+		if (ret)
+			break;
+	}
+	cs_free(ci, 1);
+	return ret;
+}
+
+int disasm_one(const void *code, size_t len, uint64_t vaddr, struct insn *out)
+{
+	const uint8_t *p = code;
+	uint64_t addr = vaddr;
+	cs_insn *ci;
+	csh h;
+	int ret = -EINVAL;
+
+	if (get_handle(&h))
+		return -EINVAL;
+	ci = cs_malloc(h);
+	if (!ci)
+		return -ENOMEM;
+	if (cs_disasm_iter(h, &p, &len, &addr, ci)) {
+		fill(h, ci, out);
+		ret = 0;
+	}
+	cs_free(ci, 1);
+	return ret;
+}
+
+struct rets {
+	uint64_t *out;
+	int n, max;
+};
+
+static int collect_ret(const struct insn *in, void *ctx)
+{
+	struct rets *r = ctx;
+
+	if (!in->is_ret)
+		return 0;
+	if (r->n == r->max)
+		return -E2BIG;
+	r->out[r->n++] = in->addr;
+	return 0;
+}
+
+int disasm_find_rets(const void *code, size_t len, uint64_t vaddr, uint64_t *out, int max)
+{
+	struct rets r = {.out = out, .max = max};
+	int err = disasm_each(code, len, vaddr, collect_ret, &r);
+
+	/* Trailing padding may not decode; what was found before it stands. */
+	if (err && err != -EINVAL)
+		return err;
+	return r.n;
+}
+
+struct call_query {
+	uint64_t target, found;
+};
+
+static int match_call(const struct insn *in, void *ctx)
+{
+	struct call_query *q = ctx;
+
+	if (in->is_call && in->branch_target == q->target) {
+		q->found = in->addr;
+		return 1;
+	}
+	return 0;
+}
+
+uint64_t disasm_find_call(const void *code, size_t len, uint64_t vaddr, uint64_t target)
+{
+	struct call_query q = {.target = target};
+
+	disasm_each(code, len, vaddr, match_call, &q);
+	return q.found;
+}
+
+struct ref_query {
+	int n;
+	bool loads_only;
+	uint64_t found;
+};
+
+static int match_ref(const struct insn *in, void *ctx)
+{
+	struct ref_query *q = ctx;
+
+	if (!in->rip_ref || (q->loads_only && !in->rip_ref_is_load))
+		return 0;
+	if (q->n-- == 0) {
+		q->found = in->rip_ref;
+		return 1;
+	}
+	return 0;
+}
+
+uint64_t disasm_nth_rip_ref(const void *code, size_t len, uint64_t vaddr, int n, bool loads_only)
+{
+	struct ref_query q = {.n = n, .loads_only = loads_only};
+
+	disasm_each(code, len, vaddr, match_ref, &q);
+	return q.found;
+}
+
+struct prologue {
+	int state;
+	uint64_t found;
+};
+
+static int match_prologue(const struct insn *in, void *ctx)
+{
+	struct prologue *p = ctx;
+
+	switch (p->state) {
+	case 0: /* cmp rsp, [r14+0x10] (or a lea r12, [rsp-N]; cmp r12, [r14+0x10] for big frames) */
+		if (!strcmp(in->mnemonic, "cmp") && strstr(in->op_str, "r14"))
+			p->state = 1;
+		else if (strcmp(in->mnemonic, "lea"))
+			return -1;
+		return 0;
+	case 1: /* jbe/jb morestack */
+		if (!in->is_jcc)
+			return -1;
+		p->state = 2;
+		return 0;
+	default:
+		if (in->is_push && !strcmp(in->op_str, "rbp"))
+			p->found = in->addr;
+		return 1;
+	}
+}
+
+uint64_t disasm_go_after_stack_check(const void *code, size_t len, uint64_t vaddr)
+{
+	struct prologue p = {0};
+
+	/* Only the first few instructions matter. */
+	disasm_each(code, MIN(len, (size_t)64), vaddr, match_prologue, &p);
+	return p.found;
+}

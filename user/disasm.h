@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * x86-64 decoding (capstone) for placing probes: RET sites instead of
+ * uretprobes, call sites, RIP-relative data references (to find runtime
+ * variables in stripped binaries), and instructions the kernel emulates
+ * instead of single-stepping (a uprobe on those costs a fraction).
+ */
+#ifndef LEAKSCOPE_DISASM_H
+#define LEAKSCOPE_DISASM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct insn {
+	uint64_t addr;
+	uint16_t size;
+	char mnemonic[32];
+	char op_str[160];
+	uint64_t branch_target; /* direct call/jmp/jcc target, 0 otherwise */
+	uint64_t rip_ref;	/* absolute address of a RIP-relative memory operand, 0 if none */
+	bool rip_ref_is_load;	/* memory operand read (mov reg, [rip+x]) rather than lea/store */
+	bool is_ret, is_call, is_jmp, is_jcc, is_nop, is_push;
+	/* A uprobe here is emulated by the kernel (no single-step): push, nop, jmp, call, jcc. */
+	bool emulated;
+};
+
+/*
+ * Decode code (the bytes at link-time address vaddr). Calls fn for each instruction;
+ * stops at the end, at undecodable bytes, or when fn returns non-zero (that value is
+ * returned). Returns 0 at the end, -EINVAL on a decode error.
+ */
+int disasm_each(const void *code, size_t len, uint64_t vaddr,
+		int (*fn)(const struct insn *in, void *ctx), void *ctx);
+
+/* Addresses of RET instructions, up to max. Returns the count or -errno. */
+int disasm_find_rets(const void *code, size_t len, uint64_t vaddr, uint64_t *out, int max);
+
+/* Address of the first direct CALL to target, or 0. */
+uint64_t disasm_find_call(const void *code, size_t len, uint64_t vaddr, uint64_t target);
+
+/* The n-th (0-based) RIP-relative reference target; loads_only restricts to reads. 0 if none. */
+uint64_t disasm_nth_rip_ref(const void *code, size_t len, uint64_t vaddr, int n, bool loads_only);
+
+/*
+ * A Go function's first instruction past its stack-bound check (cmp rsp,16(r14); jbe
+ * morestack): the `push rbp` that the kernel emulates and that morestack never
+ * re-enters. Arguments are still in their registers there. 0 if the shape differs.
+ */
+uint64_t disasm_go_after_stack_check(const void *code, size_t len, uint64_t vaddr);
+
+/* Decode the one instruction at vaddr. 0 or -EINVAL. */
+int disasm_one(const void *code, size_t len, uint64_t vaddr, struct insn *out);
+
+#endif

@@ -1,0 +1,346 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "elffile.h"
+#include "util.h"
+
+static void read_build_id(struct elf_file *f)
+{
+	Elf *e = f->elf;
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(e, scn))) {
+		Elf_Data *d;
+		size_t off = 0, noff, doff;
+		GElf_Nhdr nh;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
+			continue;
+		d = elf_getdata(scn, NULL);
+		if (!d)
+			continue;
+		while ((off = gelf_getnote(d, off, &nh, &noff, &doff)) > 0) {
+			if (nh.n_type != NT_GNU_BUILD_ID || nh.n_namesz != 4 ||
+			    memcmp((char *)d->d_buf + noff, "GNU", 4) || nh.n_descsz > 20)
+				continue;
+			for (size_t i = 0; i < nh.n_descsz; i++)
+				sprintf(f->build_id + 2 * i, "%02x",
+					((unsigned char *)d->d_buf)[doff + i]);
+			return;
+		}
+	}
+}
+
+int elf_open(const char *path, struct elf_file **out)
+{
+	struct elf_file *f;
+	struct stat st;
+	GElf_Ehdr eh;
+	size_t nph;
+	int err;
+
+	elf_version(EV_CURRENT);
+	f = xcalloc(1, sizeof(*f));
+	f->fd = -1;
+	f->path = xstrdup(path);
+	f->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (f->fd < 0) {
+		err = -errno;
+		goto fail;
+	}
+	if (fstat(f->fd, &st) < 0) {
+		err = -errno;
+		goto fail;
+	}
+	f->dev = st.st_dev;
+	f->ino = st.st_ino;
+	f->size = st.st_size;
+	if (f->size < sizeof(Elf64_Ehdr)) {
+		err = -ENOEXEC;
+		goto fail;
+	}
+	f->map = mmap(NULL, f->size, PROT_READ, MAP_PRIVATE, f->fd, 0);
+	if (f->map == MAP_FAILED) {
+		f->map = NULL;
+		err = -errno;
+		goto fail;
+	}
+	f->elf = elf_memory((char *)f->map, f->size);
+	if (!f->elf || elf_kind(f->elf) != ELF_K_ELF || !gelf_getehdr(f->elf, &eh) ||
+	    eh.e_ident[EI_CLASS] != ELFCLASS64) {
+		err = -ENOEXEC;
+		goto fail;
+	}
+	f->is_dyn = eh.e_type == ET_DYN;
+	if (elf_getphdrnum(f->elf, &nph) == 0) {
+		f->segs = xcalloc(nph, sizeof(*f->segs));
+		for (size_t i = 0; i < nph; i++) {
+			GElf_Phdr ph;
+
+			if (!gelf_getphdr(f->elf, i, &ph) || ph.p_type != PT_LOAD)
+				continue;
+			f->segs[f->nsegs++] = (struct elf_segment){
+				.vaddr = ph.p_vaddr,
+				.memsz = ph.p_memsz,
+				.offset = ph.p_offset,
+				.filesz = ph.p_filesz,
+				.flags = ph.p_flags,
+			};
+		}
+	}
+	struct elf_section s;
+	f->has_symtab = elf_find_section(f, ".symtab", &s) == 0;
+	f->has_debug = elf_find_section(f, ".debug_info", &s) == 0 ||
+		       elf_find_section(f, ".zdebug_info", &s) == 0;
+	read_build_id(f);
+	*out = f;
+	return 0;
+fail:
+	elf_close(f);
+	return err;
+}
+
+void elf_close(struct elf_file *f)
+{
+	if (!f)
+		return;
+	if (f->elf)
+		elf_end(f->elf);
+	if (f->map)
+		munmap((void *)f->map, f->size);
+	if (f->fd >= 0)
+		close(f->fd);
+	free(f->segs);
+	free(f->by_addr);
+	free(f->path);
+	free(f);
+}
+
+int elf_find_section(const struct elf_file *f, const char *name, struct elf_section *s)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	GElf_Shdr sh;
+
+	if (elf_getshdrstrndx(f->elf, &shstrndx))
+		return -ENOENT;
+	while ((scn = elf_nextscn(f->elf, scn))) {
+		const char *n;
+
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		n = elf_strptr(f->elf, shstrndx, sh.sh_name);
+		if (!n || strcmp(n, name))
+			continue;
+		s->vaddr = sh.sh_addr;
+		s->size = sh.sh_size;
+		s->offset = sh.sh_offset;
+		s->flags = sh.sh_flags;
+		s->data = NULL;
+		if (sh.sh_type != SHT_NOBITS && sh.sh_offset + sh.sh_size <= f->size)
+			s->data = (const char *)f->map + sh.sh_offset;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/* Calls fn for every named symbol of .symtab and .dynsym; stops when fn returns non-zero. */
+static int for_each_symbol(const struct elf_file *f,
+			   int (*fn)(const GElf_Sym *sym, const char *name, void *ctx), void *ctx)
+{
+	static const Elf64_Word types[] = {SHT_SYMTAB, SHT_DYNSYM};
+
+	for (size_t t = 0; t < ARRAY_SIZE(types); t++) {
+		Elf_Scn *scn = NULL;
+		GElf_Shdr sh;
+
+		while ((scn = elf_nextscn(f->elf, scn))) {
+			Elf_Data *d;
+
+			if (!gelf_getshdr(scn, &sh) || sh.sh_type != types[t] || !sh.sh_entsize)
+				continue;
+			d = elf_getdata(scn, NULL);
+			if (!d)
+				continue;
+			for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+				GElf_Sym sym;
+				const char *name;
+				int r;
+
+				if (!gelf_getsym(d, i, &sym) || !sym.st_name)
+					continue;
+				name = elf_strptr(f->elf, sh.sh_link, sym.st_name);
+				if (!name || !*name)
+					continue;
+				r = fn(&sym, name, ctx);
+				if (r)
+					return r;
+			}
+		}
+	}
+	return 0;
+}
+
+struct name_query {
+	const char *name;
+	size_t len;
+	struct elf_symbol *out;
+};
+
+static int match_name(const GElf_Sym *sym, const char *name, void *ctx)
+{
+	struct name_query *q = ctx;
+
+	if (strncmp(name, q->name, q->len) || (name[q->len] && name[q->len] != '@'))
+		return 0;
+	if (sym->st_shndx == SHN_UNDEF)
+		return 0;
+	q->out->name = name;
+	q->out->addr = sym->st_value;
+	q->out->size = sym->st_size;
+	q->out->type = GELF_ST_TYPE(sym->st_info);
+	return 1;
+}
+
+int elf_find_symbol(const struct elf_file *f, const char *name, struct elf_symbol *s)
+{
+	struct name_query q = {.name = name, .len = strlen(name), .out = s};
+
+	return for_each_symbol(f, match_name, &q) == 1 ? 0 : -ENOENT;
+}
+
+struct collect {
+	struct elf_symbol *v;
+	size_t n, cap;
+};
+
+static int collect_sym(const GElf_Sym *sym, const char *name, void *ctx)
+{
+	struct collect *c = ctx;
+	int type = GELF_ST_TYPE(sym->st_info);
+
+	if (sym->st_shndx == SHN_UNDEF || !sym->st_value ||
+	    (type != STT_FUNC && type != STT_OBJECT && type != STT_GNU_IFUNC))
+		return 0;
+	if (c->n == c->cap) {
+		c->cap = c->cap ? 2 * c->cap : 1024;
+		c->v = xrealloc(c->v, c->cap * sizeof(*c->v));
+	}
+	c->v[c->n++] = (struct elf_symbol){
+		.name = name,
+		.addr = sym->st_value,
+		.size = sym->st_size,
+		.type = type == STT_GNU_IFUNC ? STT_FUNC : type,
+	};
+	return 0;
+}
+
+static int cmp_sym_addr(const void *a, const void *b)
+{
+	const struct elf_symbol *x = a, *y = b;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	/* Prefer the sized, global-looking one first: longer size wins. */
+	if (x->size != y->size)
+		return x->size > y->size ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+static void build_by_addr(struct elf_file *f)
+{
+	struct collect c = {0};
+	size_t j = 0;
+
+	f->by_addr_built = true;
+	for_each_symbol(f, collect_sym, &c);
+	if (!c.n)
+		return;
+	qsort(c.v, c.n, sizeof(*c.v), cmp_sym_addr);
+	/* One symbol per address (aliases like __libc_malloc/malloc). */
+	for (size_t i = 0; i < c.n; i++)
+		if (!j || c.v[i].addr != c.v[j - 1].addr)
+			c.v[j++] = c.v[i];
+	f->by_addr = c.v;
+	f->nby_addr = j;
+}
+
+int elf_symbol_at(struct elf_file *f, uint64_t addr, struct elf_symbol *s)
+{
+	size_t lo = 0, hi;
+
+	if (!f->by_addr_built)
+		build_by_addr(f);
+	hi = f->nby_addr;
+	/* Last symbol with sym.addr <= addr. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (f->by_addr[mid].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return -ENOENT;
+	*s = f->by_addr[lo - 1];
+	if (s->size && addr < s->addr + s->size)
+		return 0;
+	return s->type == STT_FUNC ? 1 : -ENOENT;
+}
+
+int elf_vaddr_to_offset(const struct elf_file *f, uint64_t vaddr, uint64_t *off)
+{
+	for (size_t i = 0; i < f->nsegs; i++) {
+		const struct elf_segment *s = &f->segs[i];
+
+		if (vaddr >= s->vaddr && vaddr < s->vaddr + s->filesz) {
+			*off = vaddr - s->vaddr + s->offset;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+const void *elf_vaddr_ptr(const struct elf_file *f, uint64_t vaddr, size_t len)
+{
+	uint64_t off;
+
+	for (size_t i = 0; i < f->nsegs; i++) {
+		const struct elf_segment *s = &f->segs[i];
+
+		if (vaddr < s->vaddr || vaddr + len > s->vaddr + s->filesz)
+			continue;
+		off = vaddr - s->vaddr + s->offset;
+		if (off + len > f->size)
+			return NULL;
+		return (const char *)f->map + off;
+	}
+	return NULL;
+}
+
+int elf_load_bias(const struct elf_file *f, uint64_t start, uint64_t pgoff, uint64_t *bias)
+{
+	const uint64_t page = 4096;
+
+	for (size_t i = 0; i < f->nsegs; i++) {
+		const struct elf_segment *s = &f->segs[i];
+		uint64_t seg_off = s->offset & ~(page - 1);
+
+		if (pgoff < seg_off || pgoff >= s->offset + s->filesz)
+			continue;
+		/* The mapping starts pgoff - seg_off bytes into the segment's first page. */
+		*bias = start - (pgoff - seg_off) - (s->vaddr & ~(page - 1));
+		return 0;
+	}
+	return -ENOENT;
+}

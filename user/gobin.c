@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gobin.h"
+#include "util.h"
+
+static const char buildinfo_magic[] = "\xff Go buildinf:";
+
+static uint64_t read_uvarint(const uint8_t **p, const uint8_t *end, bool *ok)
+{
+	uint64_t v = 0;
+
+	for (int shift = 0; shift < 64 && *p < end; shift += 7) {
+		uint8_t b = *(*p)++;
+
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			*ok = true;
+			return v;
+		}
+	}
+	*ok = false;
+	return 0;
+}
+
+/*
+ * .go.buildinfo: 14-byte magic, pointer size, flags. Since Go 1.18 (flag bit 1) the
+ * version string follows the 32-byte header inline, length-prefixed by a uvarint.
+ * Older releases store pointers instead; those runtimes are older than we support.
+ */
+static void read_version(struct gobin *gb)
+{
+	struct elf_section s;
+	const uint8_t *p, *end;
+	uint64_t n;
+	bool ok;
+
+	if (elf_find_section(gb->elf, ".go.buildinfo", &s) || !s.data || s.size < 32)
+		return;
+	p = s.data;
+	end = p + s.size;
+	if (memcmp(p, buildinfo_magic, sizeof(buildinfo_magic) - 1))
+		return;
+	if (!(p[15] & 2)) {
+		snprintf(gb->version, sizeof(gb->version), "go1.17-or-older");
+		return;
+	}
+	p += 32;
+	n = read_uvarint(&p, end, &ok);
+	if (!ok || n == 0 || n >= sizeof(gb->version) || p + n > end)
+		return;
+	memcpy(gb->version, p, n);
+	gb->version[n] = 0;
+}
+
+int gobin_parse_minor(const char *v)
+{
+	int major, minor;
+
+	if (sscanf(v, "go%d.%d", &major, &minor) != 2 || major != 1)
+		return 0;
+	return minor;
+}
+
+static int open_pclntab(struct gobin *gb)
+{
+	static const char *const names[] = {".gopclntab", ".data.rel.ro.gopclntab"};
+	struct elf_section pcln, text;
+	uint64_t text_vaddr = 0;
+
+	if (!elf_find_section(gb->elf, ".text", &text))
+		text_vaddr = text.vaddr;
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		if (elf_find_section(gb->elf, names[i], &pcln) || !pcln.data)
+			continue;
+		return gopclntab_open(&gb->pcln, pcln.data, pcln.size, text_vaddr);
+	}
+	return -ENOENT;
+}
+
+int gobin_open(struct elf_file *elf, struct gobin **out)
+{
+	struct gobin *gb = xcalloc(1, sizeof(*gb));
+	const struct go_offsets *row;
+
+	gb->elf = elf;
+	read_version(gb);
+	gb->pcln_err = open_pclntab(gb);
+	if (gb->pcln_err == -ENOENT && !gb->version[0]) {
+		free(gb);
+		return -ENOEXEC;
+	}
+	gb->minor = gobin_parse_minor(gb->version);
+
+	/* The table row is the base; DWARF, when the binary has it, is the truth. */
+	row = gb->minor ? go_offsets_for_version(gb->minor) : NULL;
+	if (row) {
+		gb->off = *row;
+		gb->have_offsets = true;
+		gb->offsets_source = "table";
+	}
+	if (elf->has_debug) {
+		struct go_offsets d = gb->off;
+		int n = go_offsets_from_dwarf(elf->fd, &d);
+
+		if (n > 0) {
+			gb->off = d;
+			gb->off.go_minor = gb->minor;
+			gb->have_offsets = true;
+			gb->offsets_source = row ? "table+DWARF" : "DWARF";
+		}
+	}
+	*out = gb;
+	return 0;
+}
+
+void gobin_close(struct gobin *gb)
+{
+	if (!gb)
+		return;
+	gopclntab_close(gb->pcln);
+	free(gb);
+}
+
+int gobin_func(const struct gobin *gb, const char *name, struct gofunc *f)
+{
+	if (!gb->pcln)
+		return -ENOENT;
+	return gopclntab_func_by_name(gb->pcln, name, f);
+}
+
+const void *gobin_code(const struct gobin *gb, const struct gofunc *f, size_t *len)
+{
+	*len = f->end - f->entry;
+	return elf_vaddr_ptr(gb->elf, f->entry, *len);
+}
+
+int gobin_data_symbol(const struct gobin *gb, const char *name, uint64_t *addr)
+{
+	struct elf_symbol s;
+
+	if (elf_find_symbol(gb->elf, name, &s))
+		return -ENOENT;
+	*addr = s.addr;
+	return 0;
+}

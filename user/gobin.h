@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What leakscope knows about a Go executable from its file alone: the Go
+ * version (build info), the function table (.gopclntab, present even in
+ * stripped binaries), runtime struct offsets (DWARF when present, else the
+ * per-version table) and whether the linker left heap profiling on.
+ */
+#ifndef LEAKSCOPE_GOBIN_H
+#define LEAKSCOPE_GOBIN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "elffile.h"
+#include "go_offsets.h"
+#include "gopclntab.h"
+
+/* Oldest Go release whose runtime leakscope knows (register ABI, offsets table). */
+#define GO_MIN_MINOR 19
+
+struct gobin {
+	struct elf_file *elf; /* not owned */
+	struct gopclntab *pcln;
+	char version[48]; /* "go1.26.8", "" if unknown */
+	int minor;	  /* 26 for go1.26.8; 0 if unknown */
+	struct go_offsets off;
+	bool have_offsets;
+	const char *offsets_source; /* "DWARF", "table", "table+DWARF" */
+	int pcln_err;		    /* why pcln is NULL */
+};
+
+/*
+ * Inspect a Go executable. Returns 0, or -ENOEXEC when it is not a Go program
+ * (no .gopclntab and no Go build info).
+ */
+int gobin_open(struct elf_file *elf, struct gobin **out);
+void gobin_close(struct gobin *gb);
+
+/* A runtime function by exact name (from .gopclntab). 0 or -ENOENT. */
+int gobin_func(const struct gobin *gb, const char *name, struct gofunc *f);
+
+/* The bytes of f from the file; *len set to its size. NULL if unavailable. */
+const void *gobin_code(const struct gobin *gb, const struct gofunc *f, size_t *len);
+
+/* A data symbol's link-time address from .symtab (absent in stripped binaries). 0 or -ENOENT. */
+int gobin_data_symbol(const struct gobin *gb, const char *name, uint64_t *addr);
+
+/* "go1.26.8" -> 26; 0 when not a go1.N version. */
+int gobin_parse_minor(const char *version);
+
+#endif

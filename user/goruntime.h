@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The Go runtime's own state, read from the target's memory without stopping
+ * it (process_vm_readv): the goroutine list (runtime.allgs) with each
+ * goroutine's status, wait reason, creation pc and start function, and the
+ * wait-reason names. In stripped binaries the runtime variables are found by
+ * recipes (a known function's RIP-relative loads, or the table's content),
+ * each validated against live memory before it is trusted.
+ */
+#ifndef LEAKSCOPE_GORUNTIME_H
+#define LEAKSCOPE_GORUNTIME_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "gobin.h"
+
+struct go_g {
+	uint64_t addr; /* runtime address of the g */
+	uint64_t goid;
+	uint64_t gopc;	  /* return address of the call that ran the `go` statement */
+	uint64_t startpc; /* entry of the function the goroutine runs */
+	uint32_t status;  /* _G* without the scan bit */
+	uint8_t waitreason;
+};
+
+/* Goroutine status values (runtime2.go). */
+enum {
+	GO_G_IDLE = 0,
+	GO_G_RUNNABLE = 1,
+	GO_G_RUNNING = 2,
+	GO_G_SYSCALL = 3,
+	GO_G_WAITING = 4,
+	GO_G_DEAD = 6,
+	GO_G_COPYSTACK = 8,
+	GO_G_PREEMPTED = 9,
+};
+
+struct go_runtime {
+	pid_t pid;
+	const struct gobin *gb;
+	uint64_t bias;		 /* runtime = link-time + bias */
+	uint64_t allglen, allgptr; /* runtime addresses of the variables, 0 if unknown */
+	const char *allgs_how;	 /* "symbol table" or "forEachGRace recipe" */
+	const char **waitreasons; /* interned names, indexed by waitReason */
+	int nwaitreasons;
+	const char *waitreasons_how;
+	struct go_g *gs; /* last scan */
+	size_t ngs, cap;
+};
+
+/*
+ * Find the runtime variables. Returns 0 when the goroutine list can be read, or
+ * -ENOENT with *why set to a sentence explaining what is missing.
+ */
+int go_runtime_init(struct go_runtime *rt, pid_t pid, const struct gobin *gb, uint64_t bias,
+		    const char **why);
+void go_runtime_free(struct go_runtime *rt);
+
+/* Read every goroutine that is not dead or idle into rt->gs. 0 or -errno (-ESRCH: exited). */
+int go_runtime_scan(struct go_runtime *rt);
+
+/* "chan receive", "running", "select", ... interned. */
+const char *go_g_state(const struct go_runtime *rt, const struct go_g *g);
+
+/* Look up a Go runtime data variable: symbol table, else the recipe for it. 0 = not found. */
+uint64_t go_runtime_var(const struct go_runtime *rt, const char *name);
+
+#endif

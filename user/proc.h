@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The target process seen through /proc: its memory map, its files (through
+ * its own root, so containers work), reads of its memory without stopping it,
+ * and notification when it exits.
+ */
+#ifndef LEAKSCOPE_PROC_H
+#define LEAKSCOPE_PROC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct proc_map {
+	uint64_t start, end, pgoff;
+	uint64_t dev_major, dev_minor, inode;
+	char perms[5];
+	char *path; /* as the target sees it; "" for anonymous */
+};
+
+struct proc_maps {
+	struct proc_map *v;
+	size_t n;
+};
+
+/* 0, -ESRCH (no such process), -EACCES. */
+int proc_check(pid_t pid);
+
+/* Parse /proc/PID/maps. */
+int proc_maps_read(pid_t pid, struct proc_maps *m);
+void proc_maps_free(struct proc_maps *m);
+
+/*
+ * A path that opens the file behind a mapping from leakscope's side, whatever mount
+ * namespace the target is in: /proc/PID/map_files/START-END when available, else
+ * /proc/PID/root/PATH. Heap-allocated.
+ */
+char *proc_map_open_path(pid_t pid, const struct proc_map *m);
+
+/* Executable name (basename of /proc/PID/exe's target) into buf. */
+void proc_exe_name(pid_t pid, char *buf, size_t len);
+/* Full command line, spaces between args, truncated to len. */
+void proc_cmdline(pid_t pid, char *buf, size_t len);
+
+/* Read len bytes of target memory at addr. Returns 0 only when all bytes were read. */
+int proc_read(pid_t pid, uint64_t addr, void *buf, size_t len);
+
+struct proc_iov {
+	uint64_t addr;
+	void *buf;
+	size_t len;
+	bool ok; /* set by proc_readv */
+};
+/* Many small reads in few syscalls. Returns number of ok entries. */
+size_t proc_readv(pid_t pid, struct proc_iov *v, size_t n);
+
+/* A pollable fd that becomes readable when pid exits (pidfd), or -errno. */
+int proc_exit_fd(pid_t pid);
+
+/* Identity of our own PID namespace, for filtering in BPF by the PIDs users see. */
+int proc_self_pidns(uint64_t *dev, uint64_t *ino);
+
+#endif

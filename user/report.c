@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+
+/* Runtime plumbing at the top of a goroutine creation stack, not worth a line. */
+static const char *const go_creation_plumbing[] = {
+	"runtime.newproc.func1", "runtime.systemstack", "runtime.newproc",
+	"runtime.newproc1",	 "runtime.systemstack_switch",
+};
+
+static bool is_plumbing(const char *func)
+{
+	if (!func)
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(go_creation_plumbing); i++)
+		if (!strcmp(func, go_creation_plumbing[i]))
+			return true;
+	return false;
+}
+
+/*
+ * Display frames of a site, built once and kept with the site. Goroutine stacks
+ * start at the function holding the `go` statement; the runtime frames above it
+ * and the runtime.goexit at the bottom are dropped.
+ */
+static const struct frames *site_frames(struct session *s, struct site *site)
+{
+	struct frames *out;
+	int skip_until = -1;
+
+	if (site->symbolized)
+		return site->symbolized;
+	out = xcalloc(1, sizeof(*out));
+	for (int i = 0; i < site->npcs; i++) {
+		bool is_return = !(i == 0 && (site->flags & SITE_FRAME0_IS_PC));
+		const struct frames *fr = symbolize_pc(&s->sym, site->pcs[i], is_return);
+
+		for (int j = 0; j < fr->n; j++) {
+			out->v = xrealloc(out->v, (out->n + 1) * sizeof(*out->v));
+			out->v[out->n++] = fr->v[j];
+		}
+	}
+	if (site->view == VIEW_GOROUTINES) {
+		for (int i = 0; i < out->n && i < 8; i++)
+			if (is_plumbing(out->v[i].func))
+				skip_until = i;
+		if (skip_until >= 0) {
+			memmove(out->v, out->v + skip_until + 1,
+				(out->n - skip_until - 1) * sizeof(*out->v));
+			out->n -= skip_until + 1;
+		}
+		if (out->n > 1 && out->v[out->n - 1].func &&
+		    !strcmp(out->v[out->n - 1].func, "runtime.goexit"))
+			out->n--;
+	}
+	site->symbolized = out;
+	return out;
+}
+
+static const char *start_func(struct session *s, struct site *site)
+{
+	const struct frames *fr;
+
+	if (!site->start_pc)
+		return NULL;
+	fr = symbolize_pc(&s->sym, site->start_pc, false);
+	/* The physical function is the last frame. */
+	return fr->n ? fr->v[fr->n - 1].func : NULL;
+}
+
+static double least_squares(const double *x, const double *y, int n)
+{
+	double sx = 0, sy = 0, sxx = 0, sxy = 0, d;
+
+	if (n < 2)
+		return 0;
+	for (int i = 0; i < n; i++) {
+		sx += x[i];
+		sy += y[i];
+		sxx += x[i] * x[i];
+		sxy += x[i] * y[i];
+	}
+	d = n * sxx - sx * sx;
+	return d > 0 ? (n * sxy - sx * sy) / d : 0;
+}
+
+static void fill_session(struct session *s, struct row *r)
+{
+	const struct series *ser = &s->series;
+	struct site *site = r->site;
+	int first = site->first, last = ser->nintervals - 1, n = 0;
+	double *x = xmalloc((last - first + 1) * sizeof(double));
+	double *y = xmalloc((last - first + 1) * sizeof(double));
+	double *yb = xmalloc((last - first + 1) * sizeof(double));
+	int64_t prev = 0;
+
+	for (int i = first; i <= last; i++) {
+		const struct sample *sm = site_at(site, i);
+
+		if (i == first)
+			r->live_first = sm->live;
+		else if (sm->live > prev)
+			r->grew++;
+		prev = sm->live;
+		r->created_total += sm->created;
+		r->freed_total += sm->freed;
+		r->created_bytes_total += sm->created_bytes;
+		x[n] = (ser->intervals[i].mono_ns - ser->start_mono_ns) / 1e9;
+		y[n] = sm->live;
+		yb[n] = sm->live_bytes;
+		n++;
+	}
+	r->observed = n;
+	r->slope = least_squares(x, y, n);
+	r->bytes_slope = least_squares(x, yb, n);
+	free(x);
+	free(y);
+	free(yb);
+}
+
+static int cmp_rows(const void *a, const void *b)
+{
+	const struct row *x = a, *y = b;
+	bool heap = x->site->view == VIEW_GO_HEAP || x->site->view == VIEW_NATIVE_HEAP;
+	double kx, ky;
+
+	/* Growth first; among equals, what holds the most. */
+	kx = heap ? x->net_bytes : x->net;
+	ky = heap ? y->net_bytes : y->net;
+	if (kx != ky)
+		return kx > ky ? -1 : 1;
+	kx = heap ? x->now.live_bytes : x->now.live;
+	ky = heap ? y->now.live_bytes : y->now.live;
+	if (kx != ky)
+		return kx > ky ? -1 : 1;
+	return x->now.created > y->now.created ? -1 : x->now.created < y->now.created;
+}
+
+/* Session ranking: goroutines/threads by net growth since first seen, heap by byte slope. */
+static int cmp_rows_summary(const void *a, const void *b)
+{
+	const struct row *x = a, *y = b;
+	bool heap = x->site->view == VIEW_GO_HEAP || x->site->view == VIEW_NATIVE_HEAP;
+	double kx = heap ? x->bytes_slope : x->net;
+	double ky = heap ? y->bytes_slope : y->net;
+
+	if (kx != ky)
+		return kx > ky ? -1 : 1;
+	return cmp_rows(a, b);
+}
+
+void view_build(struct session *s, enum view_kind view, bool summary, struct view_rows *out)
+{
+	const struct series *ser = &s->series;
+	int cur = ser->nintervals - 1;
+
+	memset(out, 0, sizeof(*out));
+	out->view = view;
+	out->summary = summary;
+	out->seconds = summary ? (ser->intervals[cur].mono_ns - ser->start_mono_ns) / 1e9
+			       : ser->intervals[cur].seconds;
+	out->v = xcalloc(ser->nsites ? ser->nsites : 1, sizeof(*out->v));
+	for (size_t i = 0; i < ser->nsites; i++) {
+		struct site *site = ser->sites[i];
+		const struct sample *now, *prev;
+		struct row *r;
+
+		if (site->view != view)
+			continue;
+		now = site_at(site, cur);
+		prev = site_at(site, cur - 1);
+		if (!now)
+			continue;
+		out->tot.live += now->live;
+		out->tot.live_prev += prev ? prev->live : 0;
+		out->tot.live_bytes += now->live_bytes;
+		out->tot.created += now->created;
+		out->tot.freed += now->freed;
+		out->tot.created_bytes += now->created_bytes;
+		out->tot.freed_bytes += now->freed_bytes;
+		if ((site->flags & SITE_RUNTIME) && !s->cfg->show_runtime) {
+			out->tot.hidden_live += now->live;
+			continue;
+		}
+		r = &out->v[out->n];
+		r->site = site;
+		r->now = *now;
+		r->live_prev = prev ? prev->live : 0;
+		r->net = now->live - r->live_prev;
+		r->net_bytes = now->live_bytes - (prev ? prev->live_bytes : 0);
+		r->rate = out->seconds > 0 ? r->net / out->seconds : 0;
+		r->bytes_rate = out->seconds > 0 ? r->net_bytes / out->seconds : 0;
+		fill_session(s, r);
+		if (summary) {
+			/* Over the session: net from the first sighting to now. */
+			r->net = now->live - r->live_first;
+		}
+		if (!now->live && !now->created && !now->freed && !r->net && !summary)
+			continue;
+		if (summary && !now->live && !r->created_total)
+			continue;
+		out->n++;
+	}
+	out->tot.nsites = out->n;
+	qsort(out->v, out->n, sizeof(*out->v), summary ? cmp_rows_summary : cmp_rows);
+	out->shown = s->cfg->top > 0 ? MIN(out->n, (size_t)s->cfg->top) : out->n;
+	for (size_t i = 0; i < out->shown; i++) {
+		out->v[i].frames = site_frames(s, out->v[i].site);
+		out->v[i].start_func = start_func(s, out->v[i].site);
+	}
+}
+
+void view_rows_free(struct view_rows *r)
+{
+	free(r->v);
+	memset(r, 0, sizeof(*r));
+}
+
+void report_write(struct session *s, FILE *out, enum report_end end)
+{
+	struct view_rows views[VIEW__MAX];
+	int n = 0;
+
+	if (!s->series.nintervals)
+		return;
+	for (int v = 0; v < VIEW__MAX; v++) {
+		if (!s->views[v].active)
+			continue;
+		view_build(s, v, end != END_NONE, &views[n++]);
+	}
+	if (s->cfg->format == OUT_JSON)
+		json_write(s, out, views, n, end);
+	else
+		text_write(s, out, views, n, end);
+	fflush(out);
+	for (int i = 0; i < n; i++)
+		view_rows_free(&views[i]);
+}

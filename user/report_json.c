@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * JSON lines: one object per report header ("type":"interval" or "summary") and
+ * one per stack ("type":"stack"). Fields are documented in README.md.
+ */
+#include <inttypes.h>
+#include <string.h>
+#include <time.h>
+
+#include "report.h"
+
+static void jstr(FILE *out, const char *s)
+{
+	if (!s) {
+		fputs("null", out);
+		return;
+	}
+	fputc('"', out);
+	for (; *s; s++) {
+		unsigned char c = *s;
+
+		if (c == '"' || c == '\\')
+			fprintf(out, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(out, "\\u%04x", c);
+		else
+			fputc(c, out);
+	}
+	fputc('"', out);
+}
+
+static void jtime(FILE *out, uint64_t wall_ns)
+{
+	time_t t = wall_ns / 1000000000ull;
+	char buf[32];
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	fprintf(out, "\"%s.%03uZ\"", buf, (unsigned)(wall_ns / 1000000 % 1000));
+}
+
+static void jframes(FILE *out, const struct frames *fr)
+{
+	fputc('[', out);
+	for (int i = 0; fr && i < fr->n; i++) {
+		const struct frame *f = &fr->v[i];
+
+		fputs(i ? ",{\"func\":" : "{\"func\":", out);
+		jstr(out, f->func);
+		fputs(",\"file\":", out);
+		jstr(out, f->file);
+		fprintf(out, ",\"line\":%d,\"inlined\":%s,\"module\":", f->line,
+			f->inlined ? "true" : "false");
+		jstr(out, f->module);
+		fprintf(out, ",\"module_offset\":%" PRIu64 ",\"pc\":%" PRIu64 "}", f->module_off,
+			f->pc);
+	}
+	fputc(']', out);
+}
+
+static void jstates(FILE *out, const struct site *site)
+{
+	fputc('{', out);
+	for (int i = 0; i < site->nstates; i++) {
+		if (i)
+			fputc(',', out);
+		jstr(out, site->states[i].state);
+		fprintf(out, ":%" PRId64, site->states[i].n);
+	}
+	fputc('}', out);
+}
+
+static void jview_totals(struct session *s, FILE *out, const struct view_rows *vr)
+{
+	const struct view_info *vi = &s->views[vr->view];
+	const struct view_totals *t = &vr->tot;
+	double secs = vr->seconds > 0 ? vr->seconds : 1;
+	uint64_t created = t->created, freed = t->freed;
+
+	if (vr->summary) {
+		created = freed = 0;
+		for (size_t i = 0; i < vr->n; i++) {
+			created += vr->v[i].created_total;
+			freed += vr->v[i].freed_total;
+		}
+	}
+	fputc('"', out);
+	fputs(view_name(vr->view), out);
+	fprintf(out,
+		"\":{\"live\":%" PRId64 ",\"live_prev\":%" PRId64 ",\"live_bytes\":%" PRId64
+		",\"created\":%" PRIu64 ",\"exited\":%" PRIu64 ",\"created_per_s\":%.3f"
+		",\"exited_per_s\":%.3f,\"hidden_live\":%" PRId64 ",\"untracked\":%" PRId64
+		",\"drops\":%" PRIu64 ",\"stacks\":%zu,\"note\":",
+		t->live, t->live_prev, t->live_bytes, created, freed, created / secs, freed / secs,
+		t->hidden_live, vi->untracked, vi->drops, vr->n);
+	jstr(out, vi->note[0] ? vi->note : NULL);
+	fputc('}', out);
+}
+
+static void jrow(struct session *s, FILE *out, const struct view_rows *vr, size_t i, int seq)
+{
+	const struct row *r = &vr->v[i];
+	const struct site *site = r->site;
+
+	fprintf(out, "{\"type\":\"stack\",\"view\":\"%s\",\"report\":%d,\"final\":%s,\"rank\":%zu",
+		view_name(vr->view), seq, vr->summary ? "true" : "false", i + 1);
+	fprintf(out,
+		",\"live\":%" PRId64 ",\"live_prev\":%" PRId64 ",\"net\":%" PRId64
+		",\"rate_per_s\":%.3f,\"created\":%" PRIu64 ",\"exited\":%" PRIu64,
+		r->now.live, r->live_prev, r->net, r->rate,
+		vr->summary ? r->created_total : r->now.created,
+		vr->summary ? r->freed_total : r->now.freed);
+	fprintf(out,
+		",\"live_first\":%" PRId64 ",\"slope_per_s\":%.3f,\"grew_intervals\":%d"
+		",\"intervals\":%d",
+		r->live_first, r->slope, r->grew, r->observed);
+	if (vr->view == VIEW_GOROUTINES) {
+		fputs(",\"start_func\":", out);
+		jstr(out, r->start_func);
+		fputs(",\"states\":", out);
+		jstates(out, site);
+		fprintf(out, ",\"pre_attach\":%s,\"stack_captured\":%s,\"runtime\":%s",
+			site->flags & SITE_PRE_ATTACH ? "true" : "false",
+			site->flags & (SITE_PRE_ATTACH | SITE_NO_STACK) ? "false" : "true",
+			site->flags & SITE_RUNTIME ? "true" : "false");
+	}
+	fputs(",\"frames\":", out);
+	jframes(out, r->frames);
+	fputs("}\n", out);
+}
+
+void json_write(struct session *s, FILE *out, struct view_rows *views, int nviews,
+		enum report_end end)
+{
+	const struct series *ser = &s->series;
+	const struct interval *iv = &ser->intervals[ser->nintervals - 1];
+	static const char *const ends[] = {
+		[END_NONE] = NULL,
+		[END_COUNT] = "count",
+		[END_INTERRUPTED] = "interrupted",
+		[END_TARGET_EXIT] = "target_exited",
+	};
+
+	fprintf(out, "{\"type\":\"%s\",\"report\":%d,\"time\":", end ? "summary" : "interval",
+		ser->nintervals);
+	jtime(out, iv->wall_ns);
+	fprintf(out, ",\"interval_s\":%.3f,\"session_s\":%.3f,\"pid\":%d,\"exe\":", iv->seconds,
+		(iv->mono_ns - ser->start_mono_ns) / 1e9, s->pid);
+	jstr(out, s->target.exe);
+	fputs(",\"go_version\":", out);
+	jstr(out, s->target.is_go ? s->target.go_version : NULL);
+	fputs(",\"end\":", out);
+	jstr(out, ends[end]);
+	for (int i = 0; i < nviews; i++) {
+		fputc(',', out);
+		jview_totals(s, out, &views[i]);
+	}
+	fputs("}\n", out);
+	for (int i = 0; i < nviews; i++)
+		for (size_t j = 0; j < views[i].shown; j++)
+			jrow(s, out, &views[i], j, ser->nintervals);
+}

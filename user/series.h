@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Per-stack series for the whole session: every source (goroutines, Go heap,
+ * native heap, threads) reports, each interval, the full state of each of its
+ * sites (a site = one stack in one view) and the events since the previous
+ * interval. Growth is computed from this history, never from BPF maps, so the
+ * report path can be fed recorded series in tests.
+ */
+#ifndef LEAKSCOPE_SERIES_H
+#define LEAKSCOPE_SERIES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum view_kind {
+	VIEW_GOROUTINES,
+	VIEW_GO_HEAP,	  /* in-use heap by allocation stack (runtime's heap profile) */
+	VIEW_GO_GROWTH,	  /* fallback: new heap memory first touched, by stack */
+	VIEW_NATIVE_HEAP, /* outstanding malloc-family allocations */
+	VIEW_NATIVE_GROWTH,
+	VIEW_THREADS,
+	VIEW__MAX,
+};
+
+const char *view_name(enum view_kind v); /* "goroutines", "go-heap", ... (JSON "view") */
+
+enum site_flags {
+	SITE_PRE_ATTACH = 1 << 0, /* goroutines that existed before attach: creation site only */
+	SITE_NO_STACK = 1 << 1,	  /* created while attached, but its stack was not captured */
+	SITE_RUNTIME = 1 << 2,	  /* the Go runtime's own goroutines (not in NumGoroutine) */
+	SITE_FRAME0_IS_PC = 1 << 3, /* pcs[0] is an instruction address, not a return address */
+};
+
+/* One interval's state of one site. */
+struct sample {
+	int64_t live;	    /* goroutines / objects / threads alive at the end of the interval */
+	int64_t live_bytes; /* bytes those objects hold (heap views) */
+	uint64_t created, freed;	     /* events during the interval */
+	uint64_t created_bytes, freed_bytes; /* their bytes (heap views) */
+	uint64_t oldest_ns;		     /* age of the oldest live object, 0 if unknown */
+};
+
+struct state_count {
+	const char *state; /* interned: "chan receive", "running", ... */
+	int64_t n;
+};
+
+struct site {
+	uint64_t key;
+	enum view_kind view;
+	uint32_t flags;
+	uint64_t *pcs; /* runtime addresses, innermost first */
+	int npcs;
+	uint64_t start_pc; /* goroutines: entry of the function the goroutine runs */
+	int first;	   /* index of the first interval this site was seen in */
+	struct sample *samples; /* indexed by interval - first */
+	size_t nsamples;
+	struct state_count *states; /* goroutine states in the latest interval */
+	int nstates;
+	void *symbolized; /* cached frames, owned by the symbolizer */
+	struct site *next_in_bucket;
+};
+
+struct interval {
+	uint64_t wall_ns;    /* end of the interval, wall clock */
+	uint64_t mono_ns;    /* end of the interval, monotonic */
+	double seconds;	     /* its length */
+};
+
+struct series {
+	struct interval *intervals;
+	int nintervals; /* the current interval is nintervals - 1 */
+	struct site **buckets;
+	size_t nbuckets, nsites;
+	struct site **sites; /* insertion order, for stable iteration */
+	size_t cap_sites;
+	uint64_t start_mono_ns, start_wall_ns;
+};
+
+void series_init(struct series *s);
+void series_free(struct series *s);
+
+/* Start a new interval ending now; every site's sample for it starts as zero. */
+void series_next_interval(struct series *s);
+
+/* Forget the current interval (the target vanished while it was being collected). */
+void series_drop_interval(struct series *s);
+
+/* Find or create the site for (view, pcs, start_pc). */
+struct site *series_site(struct series *s, enum view_kind view, const uint64_t *pcs, int npcs,
+			 uint64_t start_pc, uint32_t flags);
+
+/* The current interval's sample of a site (created zeroed). */
+struct sample *site_now(struct series *s, struct site *site);
+/* Sample of interval i, or NULL when the site did not exist then (it had nothing). */
+const struct sample *site_at(const struct site *site, int i);
+
+/* Add n goroutines in state to the site's current breakdown (reset each interval). */
+void site_add_state(struct series *s, struct site *site, const char *state, int64_t n);
+
+/* Intern a string for the lifetime of the process. */
+const char *intern(const char *str);
+
+#endif

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * One tracing session: the configuration from the command line, the target,
+ * and what every source and view shares (symbolizer, series). A source knows
+ * how to attach to one kind of target and how to turn its maps into site
+ * samples each interval; nothing after that knows about BPF.
+ */
+#ifndef LEAKSCOPE_SESSION_H
+#define LEAKSCOPE_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "series.h"
+#include "symbolize.h"
+#include "util.h"
+
+enum output_format { OUT_TEXT, OUT_JSON };
+
+struct config {
+	pid_t pid;
+	char **command; /* argv after "--", NULL when attaching to -p */
+	double interval_s;
+	int count; /* reports to print; 0 = until Ctrl-C or target exit */
+	enum output_format format;
+	int top;	    /* stacks per view */
+	int max_depth;	    /* frames printed per stack */
+	bool views[VIEW__MAX]; /* user selection; all true by default */
+	bool views_given;
+	uint32_t max_goroutines; /* BPF map sizes */
+	uint32_t max_stacks;
+	const char *output_path;
+	bool show_runtime; /* the Go runtime's own goroutines */
+	bool timestamps;
+};
+
+struct session;
+
+struct source_ops {
+	const char *name;
+	/*
+	 * Attach to the target. 0 on success, -ENOTSUP when this source does not apply to
+	 * the target (not an error), other -errno with s->fatal set.
+	 */
+	int (*attach)(struct session *s, void **state);
+	/* Fill the current interval's samples. -ESRCH when the target has gone. */
+	int (*collect)(struct session *s, void *state);
+	void (*detach)(void *state);
+};
+
+/* What a view reports besides its sites: totals, caveats, drops. */
+struct view_info {
+	bool active;
+	char note[512];	 /* caveats shown under the view's header, "" if none */
+	uint64_t drops;	 /* events lost since attach (maps full, stacks lost) */
+	int64_t untracked; /* e.g. goroutines that existed before attach */
+};
+
+struct target_info {
+	char exe[256];
+	char cmdline[256];
+	bool is_go;
+	char go_version[48];
+	bool stripped, pie;
+};
+
+struct session {
+	const struct config *cfg;
+	pid_t pid;	     /* in our PID namespace */
+	bool launched;	     /* started by us with -- COMMAND */
+	const char *exe_path; /* file to attach probes to (/proc/PID/exe or the command) */
+	struct target_info target;
+	struct symbolizer sym;
+	struct series series;
+	struct view_info views[VIEW__MAX];
+	struct fatal fatal;
+	uint64_t pidns_dev, pidns_ino;
+};
+
+extern const struct source_ops goroutine_source;
+
+#endif
