@@ -35,11 +35,14 @@ int go_newproc(struct pt_regs *ctx)
 {
 	struct go_goroutine gr = {};
 	struct go_site_key site = {};
-	__u64 g, *created, one = 1;
+	__u64 g, rax, rbx, *created, one = 1;
 
 	if (!is_target())
 		return 0;
-	g = newg_reg == GO_NEWG_RAX ? PT_REGS_RC(ctx) : ctx->bx;
+	/* Read both: a ctx access at a computed offset does not pass the verifier. */
+	rax = PT_REGS_RC(ctx);
+	rbx = ctx->bx;
+	g = newg_reg == GO_NEWG_RAX ? rax : rbx;
 	if (bpf_probe_read_user(&gr.goid, sizeof(gr.goid), (void *)(g + g_goid_off)) ||
 	    bpf_probe_read_user(&site.startpc, sizeof(site.startpc), (void *)(g + g_startpc_off)))
 		__sync_fetch_and_add(&counters[GO_CNT_READ_FAIL], 1);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "disasm.h"
 #include "gobin.h"
 #include "util.h"
 
@@ -145,4 +146,39 @@ int gobin_data_symbol(const struct gobin *gb, const char *name, uint64_t *addr)
 		return -ENOENT;
 	*addr = s.addr;
 	return 0;
+}
+
+struct wrap_query {
+	const struct gobin *gb;
+	const char *found;
+};
+
+static int first_user_call(const struct insn *in, void *ctx)
+{
+	struct wrap_query *q = ctx;
+	struct gofunc f;
+
+	if (!in->is_call || !in->branch_target)
+		return 0;
+	if (gopclntab_func_at(q->gb->pcln, in->branch_target, &f) || f.entry != in->branch_target)
+		return 0;
+	if (!strncmp(f.name, "runtime.", 8))
+		return 0; /* morestack, write barriers, panics */
+	q->found = f.name;
+	return 1;
+}
+
+const char *gobin_gowrap_target(const struct gobin *gb, uint64_t entry)
+{
+	struct wrap_query q = {.gb = gb};
+	struct gofunc f;
+	const void *code;
+	size_t len;
+
+	if (!gb->pcln || gopclntab_func_at(gb->pcln, entry, &f) || !strstr(f.name, ".gowrap"))
+		return NULL;
+	code = gobin_code(gb, &f, &len);
+	if (code)
+		disasm_each(code, len, f.entry, first_user_call, &q);
+	return q.found;
 }

@@ -45,6 +45,13 @@ const void *gobin_code(const struct gobin *gb, const struct gofunc *f, size_t *l
 /* A data symbol's link-time address from .symtab (absent in stripped binaries). 0 or -ENOENT. */
 int gobin_data_symbol(const struct gobin *gb, const char *name, uint64_t *addr);
 
+/*
+ * Since Go 1.21 `go f(x)` starts a compiler-made wrapper (pkg.caller.gowrapN) that
+ * calls f(x). For such a wrapper at link-time entry, the function it wraps (its
+ * first direct call outside the runtime); NULL otherwise.
+ */
+const char *gobin_gowrap_target(const struct gobin *gb, uint64_t entry);
+
 /* "go1.26.8" -> 26; 0 when not a go1.N version. */
 int gobin_parse_minor(const char *version);
 

@@ -136,8 +136,7 @@ static int gsrc_attach(struct session *s, void **state)
 	bpf_map__set_max_entries(g->skel->maps.sites, cfg->max_stacks);
 	err = goroutines_bpf__load(g->skel);
 	if (err) {
-		fatal_set(&s->fatal, err == -EPERM ? EXIT_PERMISSION : EXIT_KERNEL,
-			  "cannot load the goroutine BPF program: %s", strerror(-err));
+		bpf_load_error(&s->fatal, "goroutine", err);
 		goto fail;
 	}
 	for (int i = 0; i < n; i++) {
@@ -312,6 +311,7 @@ static int gsrc_collect(struct session *s, void *state)
 	struct series *ser = &s->series;
 	struct gentry_index ix = {0};
 	int64_t untracked = 0;
+	uint64_t t1;
 	int err;
 
 	err = try_runtime(s, g);
@@ -322,13 +322,14 @@ static int gsrc_collect(struct session *s, void *state)
 			 g->rt_why);
 		return 0;
 	}
-	err = go_runtime_scan(&g->rt);
-	if (err)
-		return err == -ESRCH ? -ESRCH : 0;
 	if (!g->baseline_done)
 		g->baseline_done = true; /* launched: nothing existed before us */
 
-	/* Creations per site since the last interval. */
+	/*
+	 * Creations per site up to t1. Goroutines whose creation is recorded after t1
+	 * are left for the next interval, so that created and live agree.
+	 */
+	t1 = now_ns();
 	err = map_dump_read(bpf_map__fd(g->skel->maps.sites), sizeof(struct go_site_key),
 			    sizeof(uint64_t), &g->sites);
 	if (err)
@@ -342,7 +343,11 @@ static int gsrc_collect(struct session *s, void *state)
 			site_now(ser, site_for_stack(s, g, k->stack, k->startpc))->created += d;
 	}
 
-	/* Live goroutines, each matched to the creation recorded in its g. */
+	/* Live goroutines, each matched to the creation recorded in its g (read after the
+	 * scan, so every goroutine the scan saw has its record by then). */
+	err = go_runtime_scan(&g->rt);
+	if (err)
+		return err == -ESRCH ? -ESRCH : 0;
 	err = map_dump_read(bpf_map__fd(g->skel->maps.goroutines), sizeof(uint64_t),
 			    sizeof(struct go_goroutine), &g->gmap);
 	if (err)
@@ -354,6 +359,8 @@ static int gsrc_collect(struct session *s, void *state)
 		struct site *site;
 
 		if (e && e->goid == gg->goid) {
+			if (e->created_ns > t1)
+				continue;
 			site = site_for_stack(s, g, e->stack, gg->startpc);
 		} else {
 			/* Not seen at creation: its own g still says where it was made. */
@@ -364,7 +371,8 @@ static int gsrc_collect(struct session *s, void *state)
 				flags |= SITE_RUNTIME;
 			if (flags & SITE_PRE_ATTACH)
 				untracked++;
-			site = series_site(ser, VIEW_GOROUTINES, &gg->gopc, 1, gg->startpc, flags);
+			site = series_site(ser, VIEW_GOROUTINES, &gg->gopc, gg->gopc ? 1 : 0,
+					   gg->startpc, flags);
 		}
 		site_now(ser, site)->live++;
 		site_add_state(ser, site, go_g_state(&g->rt, gg), 1);

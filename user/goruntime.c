@@ -220,8 +220,8 @@ int go_runtime_scan(struct go_runtime *rt)
 		if (!iov[i].ok)
 			continue;
 		memcpy(&status, b + o->g_atomicstatus, 4);
-		status &= ~0x1000u; /* _Gscan */
-		if (status == GO_G_DEAD || status == GO_G_IDLE)
+		status &= ~GO_GSTATUS_SCAN;
+		if (status == GO_G_DEAD || status == GO_G_IDLE || status == GO_G_DEADEXTRA)
 			continue;
 		g->addr = gptrs[i];
 		g->status = status;
@@ -245,6 +245,7 @@ const char *go_g_state(const struct go_runtime *rt, const struct go_g *g)
 		[GO_G_WAITING] = "waiting", [5] = "moribund",
 		[GO_G_DEAD] = "dead",	  [7] = "enqueue",
 		[GO_G_COPYSTACK] = "copystack", [GO_G_PREEMPTED] = "preempted",
+		[GO_G_LEAKED] = "leaked (GC-proven)",
 	};
 	char buf[32];
 

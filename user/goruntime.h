@@ -35,6 +35,8 @@ enum {
 	GO_G_DEAD = 6,
 	GO_G_COPYSTACK = 8,
 	GO_G_PREEMPTED = 9,
+	GO_G_LEAKED = 10,    /* 1.26, GOEXPERIMENT=goroutineleakprofile: GC proved it stuck */
+	GO_G_DEADEXTRA = 11, /* 1.26: dead g parked on an extra M for cgo callbacks */
 };
 
 struct go_runtime {

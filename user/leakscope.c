@@ -42,7 +42,21 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, ap);
 }
 
-static const char *const sources_order[] = {"goroutines"};
+void bpf_load_error(struct fatal *f, const char *what, int err)
+{
+	if (err == -EPERM)
+		fatal_set(f, EXIT_PERMISSION,
+			  "not permitted to load the %s BPF program: run leakscope as root", what);
+	else if (err == -EACCES || err == -EINVAL)
+		fatal_set(f, EXIT_KERNEL,
+			  "this kernel's verifier rejected the %s BPF program (%s); run with -vv "
+			  "for its log and please report it with `uname -r`",
+			  what, strerror(-err));
+	else
+		fatal_set(f, EXIT_KERNEL, "cannot load the %s BPF program: %s", what,
+			  strerror(-err));
+}
+
 static const struct source_ops *const all_sources[] = {&goroutine_source};
 
 struct active_source {
@@ -261,7 +275,6 @@ static int attach_sources(struct session *s, struct active_source *act, int *nac
 		void *state = NULL;
 		int err;
 
-		(void)sources_order;
 		err = ops->attach(s, &state);
 		if (err == -ENOTSUP)
 			continue;
@@ -375,8 +388,13 @@ int main(int argc, char **argv)
 		go_fd = -1;
 	}
 	symbolizer_refresh(&s.sym);
-	if (cfg.format == OUT_TEXT)
-		fprintf(stderr, "leakscope: tracing pid %d (%s, %s%s%s); report every %gs%s\n", s.pid,
+	/* Baseline at attach (not printed): growth in the first report is growth since now. */
+	if (collect(&s, act, nact) == -ESRCH) {
+		log_info("target %d exited right after attach; nothing to report", s.pid);
+		goto out;
+	}
+	/* On stderr in every format: scripts (and the tests) wait for this line. */
+	fprintf(stderr, "leakscope: tracing pid %d (%s, %s%s%s); report every %gs%s\n", s.pid,
 			s.target.exe, s.target.go_version, s.target.stripped ? ", stripped" : "",
 			s.target.pie ? ", PIE" : "", cfg.interval_s,
 			cfg.count ? "" : ", Ctrl-C for the summary");
@@ -403,7 +421,7 @@ int main(int argc, char **argv)
 		}
 		next += (uint64_t)(cfg.interval_s * 1e9);
 	}
-	if (end == END_TARGET_EXIT && !s.series.nintervals)
+	if (end == END_TARGET_EXIT && s.series.nintervals < 2)
 		log_info("target %d exited before the first report; nothing to summarise", s.pid);
 	report_write(&s, out, end);
 	if (end == END_TARGET_EXIT)

@@ -59,15 +59,27 @@ static const struct frames *site_frames(struct session *s, struct site *site)
 	return out;
 }
 
+/* The function a goroutine runs, seen through the compiler's gowrap wrappers. */
 static const char *start_func(struct session *s, struct site *site)
 {
+	const struct module *m;
 	const struct frames *fr;
+	const char *wrapped;
 
+	if (site->start_name_done)
+		return site->start_name;
+	site->start_name_done = true;
 	if (!site->start_pc)
 		return NULL;
+	m = symbolizer_module(&s->sym, site->start_pc);
+	if (m && m->mf && m->mf->gb && m->bias_ok) {
+		wrapped = gobin_gowrap_target(m->mf->gb, site->start_pc - m->bias);
+		if (wrapped)
+			return site->start_name = wrapped;
+	}
 	fr = symbolize_pc(&s->sym, site->start_pc, false);
 	/* The physical function is the last frame. */
-	return fr->n ? fr->v[fr->n - 1].func : NULL;
+	return site->start_name = fr->n ? fr->v[fr->n - 1].func : NULL;
 }
 
 static double least_squares(const double *x, const double *y, int n)
@@ -223,7 +235,8 @@ void report_write(struct session *s, FILE *out, enum report_end end)
 	struct view_rows views[VIEW__MAX];
 	int n = 0;
 
-	if (!s->series.nintervals)
+	/* Interval 0 is the baseline taken at attach; reports start after it. */
+	if (s->series.nintervals < 2)
 		return;
 	for (int v = 0; v < VIEW__MAX; v++) {
 		if (!s->views[v].active)

@@ -143,7 +143,7 @@ void json_write(struct session *s, FILE *out, struct view_rows *views, int nview
 	};
 
 	fprintf(out, "{\"type\":\"%s\",\"report\":%d,\"time\":", end ? "summary" : "interval",
-		ser->nintervals);
+		ser->nintervals - 1);
 	jtime(out, iv->wall_ns);
 	fprintf(out, ",\"interval_s\":%.3f,\"session_s\":%.3f,\"pid\":%d,\"exe\":", iv->seconds,
 		(iv->mono_ns - ser->start_mono_ns) / 1e9, s->pid);
@@ -159,5 +159,5 @@ void json_write(struct session *s, FILE *out, struct view_rows *views, int nview
 	fputs("}\n", out);
 	for (int i = 0; i < nviews; i++)
 		for (size_t j = 0; j < views[i].shown; j++)
-			jrow(s, out, &views[i], j, ser->nintervals);
+			jrow(s, out, &views[i], j, ser->nintervals - 1);
 }

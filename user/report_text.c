@@ -53,13 +53,19 @@ static const char *bytes(double v, bool sign)
 	return b;
 }
 
-static void print_frame(FILE *out, const struct frame *f, const char *indent)
+static int frame_name(char *buf, size_t len, const struct frame *f)
 {
 	if (f->func)
-		fprintf(out, "%s%s", indent, f->func);
-	else
-		fprintf(out, "%s%s+0x%" PRIx64, indent, f->module[0] ? f->module : "?",
-			f->module_off);
+		return snprintf(buf, len, "%s", f->func);
+	return snprintf(buf, len, "%s+0x%" PRIx64, f->module[0] ? f->module : "?", f->module_off);
+}
+
+static void print_frame(FILE *out, const struct frame *f, const char *indent, int width)
+{
+	char name[256];
+
+	frame_name(name, sizeof(name), f);
+	fprintf(out, "%s%-*s", indent, f->file ? width : 0, name);
 	if (f->file)
 		fprintf(out, "  %s:%d", f->file, f->line);
 	else if (f->func && f->module[0])
@@ -71,13 +77,19 @@ static void print_frame(FILE *out, const struct frame *f, const char *indent)
 
 static void print_frames(struct session *s, FILE *out, const struct row *r)
 {
-	int max = s->cfg->max_depth, n = r->frames ? r->frames->n : 0;
+	int max = s->cfg->max_depth, n = r->frames ? r->frames->n : 0, width = 0;
+	char name[256];
 
+	/* Function names in one column, file:line in the next. */
 	for (int i = 0; i < n && i < max; i++)
-		print_frame(out, &r->frames->v[i], "        ");
+		width = MAX(width, MIN(frame_name(name, sizeof(name), &r->frames->v[i]), 60));
+	for (int i = 0; i < n && i < max; i++)
+		print_frame(out, &r->frames->v[i], "        ", width);
 	if (n > max)
 		fprintf(out, "        ... %d more frames (--depth to show them)\n", n - max);
-	if (!n)
+	if (!n && r->site->view == VIEW_GOROUTINES)
+		fputs("        (no go statement: started by the runtime itself)\n", out);
+	else if (!n)
 		fputs("        (no stack)\n", out);
 }
 
@@ -172,7 +184,7 @@ static void text_goroutines(struct session *s, FILE *out, const struct view_rows
 
 			snprintf(grew, sizeof(grew), "%d/%d", r->grew, MAX(r->observed - 1, 0));
 			fprintf(out, "  %9s %9s %9s %+9.1f %5s %9s %9s  ", num(r->now.live, false),
-				num(r->live_first, false), num(r->net, true), r->slope, grew,
+				num(r->live_first, false), num(r->net, true), r->slope + 0.0 == 0 ? 0.0 : r->slope, grew,
 				num(r->created_total, false), num(r->freed_total, false));
 		} else {
 			fprintf(out, "  %9s %9s %+9.1f %9s %9s  ", num(r->now.live, false),
@@ -202,14 +214,14 @@ static void header(struct session *s, FILE *out, enum report_end end)
 		fprintf(out, "\n%s  pid %d  %s", ts, s->pid, s->target.exe);
 		if (s->target.is_go)
 			fprintf(out, "  %s", s->target.go_version);
-		fprintf(out, "  report %d, %.1fs\n", ser->nintervals, iv->seconds);
+		fprintf(out, "  report %d, %.1fs\n", ser->nintervals - 1, iv->seconds);
 		return;
 	}
 	fprintf(out, "\n=== SUMMARY %s  pid %d  %s", ts, s->pid, s->target.exe);
 	if (s->target.is_go)
 		fprintf(out, "  %s", s->target.go_version);
 	fprintf(out, "  %.1fs, %d reports", (iv->mono_ns - ser->start_mono_ns) / 1e9,
-		ser->nintervals);
+		ser->nintervals - 1);
 	if (end == END_TARGET_EXIT)
 		fputs("  (target exited)", out);
 	else if (end == END_INTERRUPTED)

@@ -58,7 +58,9 @@ struct site {
 	size_t nsamples;
 	struct state_count *states; /* goroutine states in the latest interval */
 	int nstates;
-	void *symbolized; /* cached frames, owned by the symbolizer */
+	void *symbolized; /* cached display frames (report.c) */
+	const char *start_name; /* cached name of the function at start_pc */
+	bool start_name_done;
 	struct site *next_in_bucket;
 };
 

@@ -80,4 +80,7 @@ struct session {
 
 extern const struct source_ops goroutine_source;
 
+/* Turn a skeleton load failure into the right message and exit status. */
+void bpf_load_error(struct fatal *f, const char *what, int err);
+
 #endif

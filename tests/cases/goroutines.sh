@@ -1,0 +1,147 @@
+#!/bin/bash
+# Goroutine leaks, end to end: tests/targets/goleak leaks goroutines from a known
+# stack (some before attach, the rest while traced) beside a steady churn, with every
+# Go toolchain at hand and in every build flavour. leakscope's numbers are checked
+# against the target's own counters.
+source "$LEAKSCOPE_ROOT/tests/lib/testlib.sh"
+source "$LEAKSCOPE_ROOT/tests/lib/gotargets.sh"
+
+PRE=500
+POST=2500
+
+# jq over the JSON report: the sum of .live over matching stack records of the last report.
+last_report() { jq -s '[.[] | select(.type=="interval") | .report] | max' "$1"; }
+
+run_case() {
+	local name=$1 bin=$2 dir
+	dir=$(mktemp -d /tmp/leakscope-goroutines.XXXXXX)
+
+	"$bin" -pre $PRE -leak $POST -rate 1000 -churn 2000 -duration 10s -status "$dir/status" \
+		>"$dir/target.out" 2>&1 &
+	local tpid=$!
+	if ! wait_for 10 grep -q 'ready 1' "$dir/status"; then
+		fail "$name: target start" "goleak did not start"
+		kill $tpid 2>/dev/null
+		return
+	fi
+	"$LEAKSCOPE" -p $tpid --json -T 0 1 6 >"$dir/out.json" 2>"$dir/err" &
+	local lpid=$!
+	if ! wait_for 20 grep -q 'tracing pid' "$dir/err"; then
+		fail "$name: attach" "$(head -3 "$dir/err")"
+		kill $lpid $tpid 2>/dev/null
+		return
+	fi
+	sleep 1.2
+	kill -USR1 $tpid
+	wait $lpid
+	local lrc=$?
+	wait $tpid
+	local trc=$?
+
+	[ $lrc -eq 0 ] && pass "$name: leakscope exits 0" ||
+		fail "$name: leakscope exits 0" "exit $lrc: $(tail -3 "$dir/err")"
+	if [ $trc -eq 0 ] && grep -q 'goleak: done' "$dir/target.out"; then
+		pass "$name: traced target runs to completion"
+	else
+		fail "$name: traced target runs to completion" "exit $trc: $(tail -3 "$dir/target.out")"
+	fi
+
+	local R st pre post numg
+	R=$(last_report "$dir/out.json")
+	st=$dir/status
+	pre=$(status_get "$st" leaked_pre)
+	post=$(status_get "$st" leaked_post)
+	numg=$(status_get "$st" numgoroutine)
+	if [ "$R" != 6 ] || [ "$post" != $POST ] || [ "$pre" != $PRE ]; then
+		fail "$name: run shape" "reports=$R leaked_pre=$pre leaked_post=$post (want 6, $PRE, $POST)"
+		return
+	fi
+	local q_last="select(.type==\"stack\" and .view==\"goroutines\" and .report==$R and .final==false)"
+
+	# The leak traced from creation: full stack, right count, right state.
+	local leak
+	leak=$(jq -c "$q_last | select(.start_func==\"main.blockForever\" and .stack_captured)" "$dir/out.json")
+	local live funcs state
+	live=$(jq -s 'map(.live) | add // 0' <<<"$leak")
+	if within 2 "$live" "$post"; then
+		pass "$name: leaking stack live count matches the target ($live vs $post)"
+	else
+		fail "$name: leaking stack live count matches the target" "leakscope $live, target $post"
+	fi
+	funcs=$(jq -r '.frames | map(.func) | join(" ")' <<<"$leak" | head -1)
+	if [[ "$funcs" == "main.spawnLeaker main.leakLoop main.main.func"* ]]; then
+		pass "$name: leaking stack holds the go statement and its callers"
+	else
+		fail "$name: leaking stack holds the go statement and its callers" "frames: $funcs"
+	fi
+	if jq -e '.frames[0].file | endswith("tests/targets/goleak/main.go")' <<<"$leak" >/dev/null &&
+		jq -e '.frames[0].line > 0' <<<"$leak" >/dev/null; then
+		pass "$name: frames carry file:line"
+	else
+		fail "$name: frames carry file:line" "$(jq -c '.frames[0]' <<<"$leak" | head -1)"
+	fi
+	state=$(jq -s 'map(.states["chan receive"] // 0) | add // 0' <<<"$leak")
+	[ "$state" = "$live" ] && pass "$name: leaked goroutines wait in chan receive" ||
+		fail "$name: leaked goroutines wait in chan receive" "chan receive $state of $live"
+
+	# Growth was seen while it leaked.
+	local maxrate
+	maxrate=$(jq -s "map(select(.type==\"stack\" and .final==false and .start_func==\"main.blockForever\" and .stack_captured) | .rate_per_s) | max // 0" "$dir/out.json")
+	if awk -v r="$maxrate" 'BEGIN { exit !(r >= 500) }'; then
+		pass "$name: growth rate reported while leaking ($maxrate/s)"
+	else
+		fail "$name: growth rate reported while leaking" "max rate $maxrate/s, leak ran at 1000/s"
+	fi
+
+	# The ones leaked before attach, attributed by their go statement.
+	local prelive prefunc
+	prelive=$(jq -s "map(select(.type==\"stack\" and .report==$R and .final==false and .pre_attach and .start_func==\"main.blockForever\") | .live) | add // 0" "$dir/out.json")
+	prefunc=$(jq -r "$q_last | select(.pre_attach and .start_func==\"main.blockForever\") | .frames[0].func" "$dir/out.json" | head -1)
+	if within 2 "$prelive" "$pre" && [ "$prefunc" = main.spawnLeaker ]; then
+		pass "$name: goroutines from before attach attributed to their go statement"
+	else
+		fail "$name: goroutines from before attach attributed" "live $prelive (want $pre), frame $prefunc"
+	fi
+
+	# The steady site: many created, nearly all exited, no growth.
+	local created maxlive net
+	created=$(jq -s 'map(select(.type=="stack" and .final==false and .start_func=="main.churnWorker") | .created) | add // 0' "$dir/out.json")
+	maxlive=$(jq -s 'map(select(.type=="stack" and .final==false and .start_func=="main.churnWorker") | .live) | max // 0' "$dir/out.json")
+	net=$(jq -s 'map(select(.type=="stack" and .final and .start_func=="main.churnWorker") | .net) | add // 0' "$dir/out.json")
+	if [ "$created" -gt 5000 ] && [ "$maxlive" -lt 200 ] && [ "${net#-}" -lt 100 ]; then
+		pass "$name: steady site shows no growth (created $created, max live $maxlive, net $net)"
+	else
+		fail "$name: steady site shows no growth" "created $created, max live $maxlive, net $net"
+	fi
+
+	# Totals agree with runtime.NumGoroutine (which leaves out runtime goroutines).
+	local total
+	total=$(jq -s "map(select(.type==\"interval\" and .report==$R) | .goroutines.live - .goroutines.hidden_live) | add" "$dir/out.json")
+	if within 2 "$total" "$numg"; then
+		pass "$name: total live matches runtime.NumGoroutine ($total vs $numg)"
+	else
+		fail "$name: total live matches runtime.NumGoroutine" "leakscope $total, target $numg"
+	fi
+	rm -rf "$dir"
+}
+
+untraced_case() {
+	local name=$1 bin=$2 out
+	out=$("$bin" -pre 100 -leak 100 -duration 1s 2>&1)
+	[ $? -eq 0 ] && [[ "$out" == *"goleak: done"* ]] && pass "$name: untraced target runs to completion" ||
+		fail "$name: untraced target runs to completion" "$out"
+}
+
+while read -r version gocmd; do
+	[ -n "$version" ] || continue
+	for flavor in default stripped pie; do
+		# shellcheck disable=SC2086
+		bin=$(build_go goleak $flavor $version $gocmd) || {
+			fail "goroutines $version/$flavor: build" "see above"
+			continue
+		}
+		[ $flavor = default ] && untraced_case "goroutines $version" "$bin"
+		run_case "goroutines $version/$flavor" "$bin"
+	done
+done <<<"$(go_toolchains)"
+testlib_status

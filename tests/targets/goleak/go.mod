@@ -1,0 +1,3 @@
+module leakscope/tests/goleak
+
+go 1.19
