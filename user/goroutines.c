@@ -346,13 +346,16 @@ static int gsrc_collect(struct session *s, void *state)
 	/* Live goroutines, each matched to the creation recorded in its g (read after the
 	 * scan, so every goroutine the scan saw has its record by then). */
 	err = go_runtime_scan(&g->rt);
-	if (err)
+	if (err) {
+		log_debug("goroutine list unreadable: %s", strerror(-err));
 		return err == -ESRCH ? -ESRCH : 0;
+	}
 	err = map_dump_read(bpf_map__fd(g->skel->maps.goroutines), sizeof(uint64_t),
 			    sizeof(struct go_goroutine), &g->gmap);
 	if (err)
 		log_warn("reading the goroutines map: %s", strerror(-err));
 	index_build(&ix, &g->gmap);
+	log_debug("goroutines: %zu live in allgs, %zu creation records", g->rt.ngs, g->gmap.n);
 	for (size_t i = 0; i < g->rt.ngs; i++) {
 		const struct go_g *gg = &g->rt.gs[i];
 		const struct go_goroutine *e = index_get(&ix, gg->addr);

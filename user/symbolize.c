@@ -49,7 +49,9 @@ int module_bias(pid_t pid, const struct modfile *mf, uint64_t *bias)
 	for (size_t i = 0; i < maps.n && err; i++) {
 		const struct proc_map *m = &maps.v[i];
 
-		if (m->inode != mf->ino || !m->path[0])
+		/* Executable mappings only: a read-only mapping of the same file may be
+		 * anyone's mmap (ours, inherited by a launched child before exec). */
+		if (m->inode != mf->ino || !m->path[0] || m->perms[2] != 'x')
 			continue;
 		err = elf_load_bias(mf->elf, m->start, m->pgoff, bias);
 	}

@@ -62,6 +62,11 @@ run_case() {
 	local leak
 	leak=$(jq -c "$q_last | select(.start_func==\"main.blockForever\" and .stack_captured)" "$dir/out.json")
 	local live funcs state
+	if [ -z "$leak" ]; then
+		fail "$name: leaking stack reported" "no goroutines stack with start_func main.blockForever and a captured stack in report $R"
+		jq -c "$q_last | {start_func, live, pre_attach, stack_captured}" "$dir/out.json" | head -8
+		return
+	fi
 	live=$(jq -s 'map(.live) | add // 0' <<<"$leak")
 	if within 2 "$live" "$post"; then
 		pass "$name: leaking stack live count matches the target ($live vs $post)"
@@ -81,7 +86,7 @@ run_case() {
 		fail "$name: frames carry file:line" "$(jq -c '.frames[0]' <<<"$leak" | head -1)"
 	fi
 	state=$(jq -s 'map(.states["chan receive"] // 0) | add // 0' <<<"$leak")
-	[ "$state" = "$live" ] && pass "$name: leaked goroutines wait in chan receive" ||
+	[ "$live" -gt 0 ] && [ "$state" = "$live" ] && pass "$name: leaked goroutines wait in chan receive" ||
 		fail "$name: leaked goroutines wait in chan receive" "chan receive $state of $live"
 
 	# Growth was seen while it leaked.

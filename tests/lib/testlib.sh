@@ -37,3 +37,9 @@ check() {
 testlib_status() {
 	return $_tl_failed
 }
+
+# jq_any FILE FILTER: true if FILTER holds for any JSON value in FILE. (jq 1.6's -e
+# looks only at the last input, so `jq -e 'select(...)'` is not this.)
+jq_any() {
+	jq -s -e "any(.[]; $2)" "$1" >/dev/null
+}

@@ -1,0 +1,22 @@
+#!/bin/bash
+# make demo: build the bundled leaking service (tests/targets/demo), start it, and
+# trace it with leakscope: 4 reports, 3 seconds apart, then the session summary.
+set -eu
+cd "$(dirname "$0")/.."
+build=$PWD/build
+go=go
+command -v go >/dev/null 2>&1 || go=/usr/lib/go-1.19/bin/go
+mkdir -p "$build/demo"
+(cd tests/targets/demo && GOTOOLCHAIN=local $go build -o "$build/demo/order-service" .)
+
+"$build/demo/order-service" -rate 100 &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT
+sleep 1
+echo
+echo "$ leakscope -p $pid 3 4"
+"$build/leakscope" -p $pid 3 4
+echo
+echo "The top stack is the leak: goroutines running main.handleOrder.func1, created in"
+echo "main.handleOrder, waiting in 'chan send' and growing every report."
+echo "Machine-readable: $build/leakscope --json -p PID 3 4"

@@ -1,0 +1,3 @@
+module leakscope/tests/demo
+
+go 1.19
