@@ -60,6 +60,12 @@ static int frame_name(char *buf, size_t len, const struct frame *f)
 	return snprintf(buf, len, "%s+0x%" PRIx64, f->module[0] ? f->module : "?", f->module_off);
 }
 
+/* What rounds to zero prints as 0.0, never -0.0. */
+static double tidy(double v)
+{
+	return v > -0.05 && v < 0.05 ? 0 : v;
+}
+
 static void print_frame(FILE *out, const struct frame *f, const char *indent, int width)
 {
 	char name[256];
@@ -184,11 +190,11 @@ static void text_goroutines(struct session *s, FILE *out, const struct view_rows
 
 			snprintf(grew, sizeof(grew), "%d/%d", r->grew, MAX(r->observed - 1, 0));
 			fprintf(out, "  %9s %9s %9s %+9.1f %5s %9s %9s  ", num(r->now.live, false),
-				num(r->live_first, false), num(r->net, true), r->slope + 0.0 == 0 ? 0.0 : r->slope, grew,
+				num(r->live_first, false), num(r->net, true), tidy(r->slope), grew,
 				num(r->created_total, false), num(r->freed_total, false));
 		} else {
 			fprintf(out, "  %9s %9s %+9.1f %9s %9s  ", num(r->now.live, false),
-				num(r->net, true), r->rate, num(r->now.created, false),
+				num(r->net, true), tidy(r->rate), num(r->now.created, false),
 				num(r->now.freed, false));
 		}
 		print_states(out, r->site);
