@@ -1,0 +1,3 @@
+module leakscope/tests/pcln
+
+go 1.19
