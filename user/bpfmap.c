@@ -11,6 +11,7 @@
 #endif
 
 #include "bpfmap.h"
+#include "session.h"
 #include "stacks.h"
 #include "util.h"
 
@@ -148,4 +149,19 @@ const uint64_t *stack_store_get(struct stack_store *st, uint64_t hash, int *n)
 	st->n++;
 	*n = e->n;
 	return e->pcs;
+}
+
+void bpf_load_error(struct fatal *f, const char *what, int err)
+{
+	if (err == -EPERM)
+		fatal_set(f, EXIT_PERMISSION,
+			  "not permitted to load the %s BPF program: run leakscope as root", what);
+	else if (err == -EACCES || err == -EINVAL)
+		fatal_set(f, EXIT_KERNEL,
+			  "this kernel's verifier rejected the %s BPF program (%s); run with -vv "
+			  "for its log and please report it with `uname -r`",
+			  what, strerror(-err));
+	else
+		fatal_set(f, EXIT_KERNEL, "cannot load the %s BPF program: %s", what,
+			  strerror(-err));
 }

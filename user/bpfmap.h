@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Reading BPF maps from user space: whole-map batch dumps and the shared stack store. */
+/* BPF objects from user space: whole-map batch dumps, the shared stack store, load errors. */
 #ifndef LEAKSCOPE_BPFMAP_H
 #define LEAKSCOPE_BPFMAP_H
 

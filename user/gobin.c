@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <string.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,6 +66,32 @@ int gobin_parse_minor(const char *v)
 	return minor;
 }
 
+/*
+ * Go 1.18-1.25 keep inline trees outside .gopclntab, where only the runtime's
+ * moduledata points; it also holds the real start of Go code when the table's
+ * header does not. Without it inlined frames collapse into their caller.
+ */
+static void attach_moduledata(struct gobin *gb, uint64_t pcln_vaddr)
+{
+	static const char *const names[] = {".go.module", ".noptrdata", ".data.rel.ro", ".data",
+					    ".rodata"};
+	struct gopclntab_region r[ARRAY_SIZE(names)];
+	size_t n = 0;
+	int err;
+
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		struct elf_section s;
+
+		if (elf_find_section(gb->elf, names[i], &s) || !s.data)
+			continue;
+		r[n++] = (struct gopclntab_region){s.data, s.size, s.vaddr};
+	}
+	err = gopclntab_attach_moduledata(gb->pcln, r, n, pcln_vaddr);
+	if (err && !gopclntab_has_inline(gb->pcln))
+		log_debug("%s: Go moduledata not found (%s): inlined frames not expanded",
+			  gb->elf->path, strerror(-err));
+}
+
 static int open_pclntab(struct gobin *gb)
 {
 	static const char *const names[] = {".gopclntab", ".data.rel.ro.gopclntab"};
@@ -74,9 +101,16 @@ static int open_pclntab(struct gobin *gb)
 	if (!elf_find_section(gb->elf, ".text", &text))
 		text_vaddr = text.vaddr;
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		int err;
+
 		if (elf_find_section(gb->elf, names[i], &pcln) || !pcln.data)
 			continue;
-		return gopclntab_open(&gb->pcln, pcln.data, pcln.size, text_vaddr);
+		err = gopclntab_open(&gb->pcln, pcln.data, pcln.size, text_vaddr);
+		if (err)
+			return err;
+		attach_moduledata(gb, pcln.vaddr);
+		gb->wrapper_id = gopclntab_wrapper_id(gb->pcln);
+		return 0;
 	}
 	return -ENOENT;
 }
@@ -168,6 +202,15 @@ static int first_user_call(const struct insn *in, void *ctx)
 	return 1;
 }
 
+bool gobin_is_wrapper(const struct gobin *gb, uint64_t entry)
+{
+	struct gofunc f;
+
+	if (!gb->pcln || gb->wrapper_id < 0 || gopclntab_func_at(gb->pcln, entry, &f))
+		return false;
+	return gopclntab_func_id(gb->pcln, f.index) == gb->wrapper_id;
+}
+
 const char *gobin_gowrap_target(const struct gobin *gb, uint64_t entry)
 {
 	struct wrap_query q = {.gb = gb};
@@ -175,7 +218,8 @@ const char *gobin_gowrap_target(const struct gobin *gb, uint64_t entry)
 	const void *code;
 	size_t len;
 
-	if (!gb->pcln || gopclntab_func_at(gb->pcln, entry, &f) || !strstr(f.name, ".gowrap"))
+	if (!gb->pcln || gopclntab_func_at(gb->pcln, entry, &f) ||
+	    (!strstr(f.name, ".gowrap") && !gobin_is_wrapper(gb, entry)))
 		return NULL;
 	code = gobin_code(gb, &f, &len);
 	if (code)

@@ -27,6 +27,7 @@ struct gobin {
 	bool have_offsets;
 	const char *offsets_source; /* "DWARF", "table", "table+DWARF" */
 	int pcln_err;		    /* why pcln is NULL */
+	int wrapper_id;		    /* funcID of compiler-generated wrappers, -1 unknown */
 };
 
 /*
@@ -45,10 +46,14 @@ const void *gobin_code(const struct gobin *gb, const struct gofunc *f, size_t *l
 /* A data symbol's link-time address from .symtab (absent in stripped binaries). 0 or -ENOENT. */
 int gobin_data_symbol(const struct gobin *gb, const char *name, uint64_t *addr);
 
+/* Whether the function at link-time entry is compiler-generated glue. */
+bool gobin_is_wrapper(const struct gobin *gb, uint64_t entry);
+
 /*
- * Since Go 1.21 `go f(x)` starts a compiler-made wrapper (pkg.caller.gowrapN) that
- * calls f(x). For such a wrapper at link-time entry, the function it wraps (its
- * first direct call outside the runtime); NULL otherwise.
+ * `go f(x)` starts a compiler-made wrapper that calls f(x): pkg.caller.gowrapN
+ * since Go 1.21, a closure marked as wrapper (pkg.caller.funcN) before. For such
+ * a wrapper at link-time entry, the function it wraps (its first direct call
+ * outside the runtime); NULL otherwise.
  */
 const char *gobin_gowrap_target(const struct gobin *gb, uint64_t entry);
 

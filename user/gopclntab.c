@@ -757,3 +757,21 @@ int gopclntab_frames(const struct gopclntab *t, uint64_t pc, struct goframe *fra
 	frames[n].entry = fi.entry;
 	return n + 1;
 }
+
+int gopclntab_func_id(const struct gopclntab *t, uint32_t index)
+{
+	if (index >= t->nfunc)
+		return -1;
+	return func_id(t, index);
+}
+
+int gopclntab_wrapper_id(const struct gopclntab *t)
+{
+	struct gofunc f;
+	int id;
+
+	if (gopclntab_func_by_name(t, "runtime.systemstack_switch", &f))
+		return -1;
+	id = func_id(t, f.index);
+	return id > 0 ? id + 1 : -1;
+}

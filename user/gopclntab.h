@@ -61,6 +61,16 @@ int gopclntab_attach_moduledata(struct gopclntab *t, const struct gopclntab_regi
  */
 void gopclntab_set_gofunc(struct gopclntab *t, const void *data, size_t size);
 
+/* funcID of function i (0 = normal in every release), -1 if unreadable. */
+int gopclntab_func_id(const struct gopclntab *t, uint32_t index);
+
+/*
+ * The funcID that marks compiler-generated wrappers (go statement wrappers,
+ * method value and ABI wrappers). Its number changes between releases; in all
+ * of them it is the one after runtime.systemstack_switch's. -1 if unknown.
+ */
+int gopclntab_wrapper_id(const struct gopclntab *t);
+
 /* Whether inline trees can be read (funcdata located). */
 bool gopclntab_has_inline(const struct gopclntab *t);
 

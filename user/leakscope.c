@@ -42,21 +42,6 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, ap);
 }
 
-void bpf_load_error(struct fatal *f, const char *what, int err)
-{
-	if (err == -EPERM)
-		fatal_set(f, EXIT_PERMISSION,
-			  "not permitted to load the %s BPF program: run leakscope as root", what);
-	else if (err == -EACCES || err == -EINVAL)
-		fatal_set(f, EXIT_KERNEL,
-			  "this kernel's verifier rejected the %s BPF program (%s); run with -vv "
-			  "for its log and please report it with `uname -r`",
-			  what, strerror(-err));
-	else
-		fatal_set(f, EXIT_KERNEL, "cannot load the %s BPF program: %s", what,
-			  strerror(-err));
-}
-
 static const struct source_ops *const all_sources[] = {&goroutine_source};
 
 struct active_source {

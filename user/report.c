@@ -38,6 +38,9 @@ static const struct frames *site_frames(struct session *s, struct site *site)
 		const struct frames *fr = symbolize_pc(&s->sym, site->pcs[i], is_return);
 
 		for (int j = 0; j < fr->n; j++) {
+			/* Go's own tracebacks leave compiler glue out; so do we. */
+			if (fr->v[j].wrapper && site->npcs > 1)
+				continue;
 			out->v = xrealloc(out->v, (out->n + 1) * sizeof(*out->v));
 			out->v[out->n++] = fr->v[j];
 		}

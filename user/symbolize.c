@@ -169,6 +169,7 @@ static void symbolize_go(const struct module *m, uint64_t lookup, struct frame *
 		f.file = gf[i].file && strcmp(gf[i].file, "?") ? gf[i].file : NULL;
 		f.line = gf[i].line;
 		f.inlined = gf[i].inlined;
+		f.wrapper = !f.inlined && gobin_is_wrapper(m->mf->gb, gf[i].entry);
 		push(fr, &f);
 	}
 }

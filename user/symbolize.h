@@ -20,6 +20,7 @@ struct frame {
 	const char *file; /* NULL when unknown */
 	int line;
 	bool inlined; /* inlined into the next frame */
+	bool wrapper; /* compiler-generated glue (Go), left out of displayed stacks */
 	const char *module; /* basename of the mapped file, "" if none */
 	uint64_t module_off; /* pc - mapping start + file offset */
 	uint64_t pc;
