@@ -101,20 +101,28 @@ static double least_squares(const double *x, const double *y, int n)
 	return d > 0 ? (n * sxy - sx * sy) / d : 0;
 }
 
+/*
+ * History of one site over the session. Sources report their full state every
+ * interval, so a site first seen after attach had nothing before: its history
+ * starts at zero at the baseline, and growth since attach is its whole count.
+ */
 static void fill_session(struct session *s, struct row *r)
 {
+	static const struct sample zero;
 	const struct series *ser = &s->series;
 	struct site *site = r->site;
-	int first = site->first, last = ser->nintervals - 1, n = 0;
-	double *x = xmalloc((last - first + 1) * sizeof(double));
-	double *y = xmalloc((last - first + 1) * sizeof(double));
-	double *yb = xmalloc((last - first + 1) * sizeof(double));
+	int last = ser->nintervals - 1, n = 0;
+	double *x = xmalloc((last + 1) * sizeof(double));
+	double *y = xmalloc((last + 1) * sizeof(double));
+	double *yb = xmalloc((last + 1) * sizeof(double));
 	int64_t prev = 0;
 
-	for (int i = first; i <= last; i++) {
+	for (int i = 0; i <= last; i++) {
 		const struct sample *sm = site_at(site, i);
 
-		if (i == first)
+		if (!sm)
+			sm = &zero;
+		if (i == 0)
 			r->live_first = sm->live;
 		else if (sm->live > prev)
 			r->grew++;

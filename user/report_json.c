@@ -112,7 +112,7 @@ static void jrow(struct session *s, FILE *out, const struct view_rows *vr, size_
 		vr->summary ? r->created_total : r->now.created,
 		vr->summary ? r->freed_total : r->now.freed);
 	fprintf(out,
-		",\"live_first\":%" PRId64 ",\"slope_per_s\":%.3f,\"grew_intervals\":%d"
+		",\"live_at_attach\":%" PRId64 ",\"slope_per_s\":%.3f,\"grew_intervals\":%d"
 		",\"intervals\":%d",
 		r->live_first, r->slope, r->grew, r->observed);
 	if (vr->view == VIEW_GOROUTINES) {

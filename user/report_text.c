@@ -177,7 +177,7 @@ static void text_goroutines(struct session *s, FILE *out, const struct view_rows
 		return;
 	}
 	if (vr->summary)
-		fprintf(out, "  %9s %9s %9s %9s %5s %9s %9s  %s\n", "LIVE", "FIRST", "NET",
+		fprintf(out, "  %9s %9s %9s %9s %5s %9s %9s  %s\n", "LIVE", "AT ATTACH", "NET",
 			"GROWTH/s", "GREW", "CREATED", "EXITED", "STATE NOW");
 	else
 		fprintf(out, "  %9s %9s %9s %9s %9s  %s\n", "LIVE", "NET", "RATE/s", "CREATED",
