@@ -33,7 +33,7 @@ __u64 counters[GO_CNT__MAX] = {};
 SEC("uprobe")
 int go_newproc(struct pt_regs *ctx)
 {
-	struct go_goroutine gr = {};
+	struct go_goroutine gr = {}, *old;
 	struct go_site_key site = {};
 	__u64 g, rax, rbx, *created, one = 1;
 
@@ -51,8 +51,21 @@ int go_newproc(struct pt_regs *ctx)
 	gr.stack = stack_take(ctx, false);
 	__sync_fetch_and_add(&counters[GO_CNT_CREATED], 1);
 
-	if (bpf_map_update_elem(&goroutines, &g, &gr, BPF_ANY))
+	/*
+	 * g structs are reused: overwrite the record in place rather than replace it
+	 * (a replacing update allocates and RCU-frees an element on every call). The
+	 * goid goes last, and user space only trusts a record whose goid matches.
+	 */
+	old = bpf_map_lookup_elem(&goroutines, &g);
+	if (old) {
+		old->goid = 0;
+		old->stack = gr.stack;
+		old->created_ns = gr.created_ns;
+		asm volatile("" ::: "memory"); /* x86 keeps stores in order; keep the compiler from reordering them */
+		old->goid = gr.goid;
+	} else if (bpf_map_update_elem(&goroutines, &g, &gr, BPF_NOEXIST)) {
 		__sync_fetch_and_add(&counters[GO_CNT_GMAP_FULL], 1);
+	}
 
 	site.stack = gr.stack;
 	created = bpf_map_lookup_elem(&sites, &site);

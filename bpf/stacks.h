@@ -11,7 +11,7 @@ struct ls_stack {
 };
 
 enum ls_stack_err {
-	LS_STACK_ERR_WALK, /* bpf_get_stack failed */
+	LS_STACK_ERR_WALK, /* unused: a walk always yields frame 0 */
 	LS_STACK_ERR_FULL, /* stacks map full */
 	LS_STACK_ERR__MAX,
 };

@@ -1,0 +1,3 @@
+module leakscope/bench/gospawn
+
+go 1.19
