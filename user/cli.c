@@ -47,6 +47,7 @@ static const char args_doc[] = "-p PID [INTERVAL [COUNT]]\n[INTERVAL [COUNT]] --
 enum {
 	OPT_MAX_GOROUTINES = 1000,
 	OPT_MAX_STACKS,
+	OPT_ALLOC_PREFIX,
 };
 
 static const struct argp_option options[] = {
@@ -54,9 +55,17 @@ static const struct argp_option options[] = {
 	{"json", 'j', NULL, 0, "JSON lines instead of text (fields: see README)"},
 	{"top", 'T', "N", 0, "Stacks per view and report (default 10; 0 = all)"},
 	{"depth", 'd', "N", 0, "Frames printed per stack (default 16)"},
-	{"what", 'w', "LIST", 0, "Views to report, comma-separated: goroutines (default: all)"},
+	{"what", 'w', "LIST", 0,
+	 "Views to report, comma-separated: goroutines, go-heap, go-alloc, native-heap, "
+	 "native-growth, threads (default: all that apply)"},
 	{"output", 'o', "FILE", 0, "Write reports to FILE instead of standard output"},
 	{"runtime", 'r', NULL, 0, "Also show the Go runtime's own goroutines (GC workers...)"},
+	{"mode", 'm', "MODE", 0,
+	 "Native heap: exact (every malloc/free probed; default) or growth (page faults, "
+	 "brk, mmap only: a few percent overhead, attributes growth rather than counting "
+	 "outstanding allocations)"},
+	{"alloc-prefix", OPT_ALLOC_PREFIX, "PREFIX",
+	 0, "Allocator symbols carry PREFIX, e.g. je_ for a jemalloc built with a prefix"},
 	{"verbose", 'v', NULL, 0, "Say how probes were placed; twice for libbpf debug output"},
 	{"max-goroutines", OPT_MAX_GOROUTINES, "N", 0,
 	 "Goroutines tracked with their full creation stack (default 1048576)"},
@@ -106,7 +115,9 @@ static void parse_views(struct parse_state *ps, char *list)
 			if (!strcmp(tok, view_name(v)))
 				break;
 		if (v == VIEW__MAX) {
-			usage_error(ps, "unknown view '%s' in --what; known: goroutines", tok);
+			usage_error(ps, "unknown view '%s' in --what; known: goroutines, go-heap, "
+					"go-alloc, native-heap, native-growth, threads",
+				    tok);
 			return;
 		}
 		ps->cfg->views[v] = true;
@@ -147,6 +158,17 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'r':
 		cfg->show_runtime = true;
+		break;
+	case 'm':
+		if (!strcmp(arg, "exact"))
+			cfg->native_mode = NATIVE_EXACT;
+		else if (!strcmp(arg, "growth"))
+			cfg->native_mode = NATIVE_GROWTH;
+		else
+			usage_error(ps, "--mode '%s' unknown; give exact or growth", arg);
+		break;
+	case OPT_ALLOC_PREFIX:
+		cfg->alloc_prefix = arg;
 		break;
 	case 'v':
 		log_verbosity++;

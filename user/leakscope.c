@@ -210,14 +210,8 @@ static int resolve_target(struct session *s, const struct config *cfg, char **la
 	}
 	s->target.stripped = !mf->elf->has_symtab;
 	s->target.pie = mf->elf->is_dyn;
-	if (!mf->gb) {
-		fatal_set(&s->fatal, EXIT_UNSUPPORTED,
-			  "%s (pid %d) is not a Go program; leakscope supports Go targets "
-			  "(goroutines); native C/C++/Rust allocation and thread tracing is not "
-			  "implemented yet",
-			  s->target.exe, s->pid ? s->pid : 0);
-		return -ENOTSUP;
-	}
+	if (!mf->gb)
+		return 0; /* native: the sources that apply will say so */
 	s->target.is_go = true;
 	snprintf(s->target.go_version, sizeof(s->target.go_version), "%s",
 		 mf->gb->version[0] ? mf->gb->version : "go?");
@@ -272,7 +266,14 @@ static int attach_sources(struct session *s, struct active_source *act, int *nac
 		act[(*nact)++] = (struct active_source){ops, state};
 	}
 	if (!*nact) {
-		fatal_set(&s->fatal, EXIT_UNSUPPORTED, "nothing to trace in %s", s->target.exe);
+		if (!s->target.is_go)
+			fatal_set(&s->fatal, EXIT_UNSUPPORTED,
+				  "%s (pid %d) is not a Go program, and no native allocator or "
+				  "thread functions were found in it to trace",
+				  s->target.exe, s->pid);
+		else
+			fatal_set(&s->fatal, EXIT_UNSUPPORTED, "nothing to trace in %s",
+				  s->target.exe);
 		return -ENOTSUP;
 	}
 	/* Views the user did not ask for are collected but not printed. */

@@ -122,8 +122,10 @@ static void fill_session(struct session *s, struct row *r)
 
 		if (!sm)
 			sm = &zero;
-		if (i == 0)
+		if (i == 0) {
 			r->live_first = sm->live;
+			r->live_bytes_first = sm->live_bytes;
+		}
 		else if (sm->live > prev)
 			r->grew++;
 		prev = sm->live;
@@ -143,35 +145,48 @@ static void fill_session(struct session *s, struct row *r)
 	free(yb);
 }
 
+/* The number a row is ranked by, for the interval or for the session. */
+static double rank_key(const struct row *r, bool summary)
+{
+	switch (view_desc(r->site->view)->style) {
+	case STYLE_BYTES:
+		return summary ? r->bytes_slope : r->net_bytes;
+	case STYLE_RATE:
+		return summary ? r->created_bytes_total : r->now.created_bytes;
+	default:
+		return r->net;
+	}
+}
+
+/* Among equal growth: what holds the most, then what is busiest. */
+static double hold_key(const struct row *r)
+{
+	return view_desc(r->site->view)->style == STYLE_BYTES ? r->now.live_bytes : r->now.live;
+}
+
+static int cmp_keys(double kx, double ky)
+{
+	return kx == ky ? 0 : kx > ky ? -1 : 1;
+}
+
 static int cmp_rows(const void *a, const void *b)
 {
 	const struct row *x = a, *y = b;
-	bool heap = x->site->view == VIEW_GO_HEAP || x->site->view == VIEW_NATIVE_HEAP;
-	double kx, ky;
+	int c = cmp_keys(rank_key(x, false), rank_key(y, false));
 
-	/* Growth first; among equals, what holds the most. */
-	kx = heap ? x->net_bytes : x->net;
-	ky = heap ? y->net_bytes : y->net;
-	if (kx != ky)
-		return kx > ky ? -1 : 1;
-	kx = heap ? x->now.live_bytes : x->now.live;
-	ky = heap ? y->now.live_bytes : y->now.live;
-	if (kx != ky)
-		return kx > ky ? -1 : 1;
-	return x->now.created > y->now.created ? -1 : x->now.created < y->now.created;
+	if (!c)
+		c = cmp_keys(hold_key(x), hold_key(y));
+	if (!c)
+		c = cmp_keys(x->now.created, y->now.created);
+	return c;
 }
 
-/* Session ranking: goroutines/threads by net growth since first seen, heap by byte slope. */
 static int cmp_rows_summary(const void *a, const void *b)
 {
 	const struct row *x = a, *y = b;
-	bool heap = x->site->view == VIEW_GO_HEAP || x->site->view == VIEW_NATIVE_HEAP;
-	double kx = heap ? x->bytes_slope : x->net;
-	double ky = heap ? y->bytes_slope : y->net;
+	int c = cmp_keys(rank_key(x, true), rank_key(y, true));
 
-	if (kx != ky)
-		return kx > ky ? -1 : 1;
-	return cmp_rows(a, b);
+	return c ? c : cmp_rows(a, b);
 }
 
 void view_build(struct session *s, enum view_kind view, bool summary, struct view_rows *out)
@@ -199,6 +214,7 @@ void view_build(struct session *s, enum view_kind view, bool summary, struct vie
 		out->tot.live += now->live;
 		out->tot.live_prev += prev ? prev->live : 0;
 		out->tot.live_bytes += now->live_bytes;
+		out->tot.live_bytes_prev += prev ? prev->live_bytes : 0;
 		out->tot.created += now->created;
 		out->tot.freed += now->freed;
 		out->tot.created_bytes += now->created_bytes;
@@ -217,12 +233,15 @@ void view_build(struct session *s, enum view_kind view, bool summary, struct vie
 		r->bytes_rate = out->seconds > 0 ? r->net_bytes / out->seconds : 0;
 		fill_session(s, r);
 		if (summary) {
-			/* Over the session: net from the first sighting to now. */
+			/* Over the session: net since attach. */
 			r->net = now->live - r->live_first;
+			r->net_bytes = now->live_bytes - r->live_bytes_first;
 		}
-		if (!now->live && !now->created && !now->freed && !r->net && !summary)
+		/* Rows with nothing alive and nothing happening are not worth a line. */
+		if (!summary && !now->live && !now->live_bytes && !now->created && !now->freed &&
+		    !r->net && !r->net_bytes)
 			continue;
-		if (summary && !now->live && !r->created_total)
+		if (summary && !now->live && !now->live_bytes && !r->created_total)
 			continue;
 		out->n++;
 	}

@@ -20,7 +20,7 @@ struct row {
 	double rate;	     /* net per second over the interval */
 	double bytes_rate;
 	/* Over the session (or since the site appeared). */
-	int64_t live_first;
+	int64_t live_first, live_bytes_first; /* at attach (0 for sites born since) */
 	uint64_t created_total, freed_total, created_bytes_total;
 	double slope;	     /* least-squares growth of live per second */
 	double bytes_slope;
@@ -30,7 +30,7 @@ struct row {
 };
 
 struct view_totals {
-	int64_t live, live_prev, live_bytes;
+	int64_t live, live_prev, live_bytes, live_bytes_prev;
 	uint64_t created, freed, created_bytes, freed_bytes;
 	int64_t hidden_live; /* live in sites not shown (runtime goroutines) */
 	size_t nsites;	     /* sites with anything alive or any event */

@@ -76,13 +76,14 @@ static void jview_totals(struct session *s, FILE *out, const struct view_rows *v
 	const struct view_info *vi = &s->views[vr->view];
 	const struct view_totals *t = &vr->tot;
 	double secs = vr->seconds > 0 ? vr->seconds : 1;
-	uint64_t created = t->created, freed = t->freed;
+	uint64_t created = t->created, freed = t->freed, created_bytes = t->created_bytes;
 
 	if (vr->summary) {
-		created = freed = 0;
+		created = freed = created_bytes = 0;
 		for (size_t i = 0; i < vr->n; i++) {
 			created += vr->v[i].created_total;
 			freed += vr->v[i].freed_total;
+			created_bytes += vr->v[i].created_bytes_total;
 		}
 	}
 	fputc('"', out);
@@ -91,9 +92,11 @@ static void jview_totals(struct session *s, FILE *out, const struct view_rows *v
 		"\":{\"live\":%" PRId64 ",\"live_prev\":%" PRId64 ",\"live_bytes\":%" PRId64
 		",\"created\":%" PRIu64 ",\"exited\":%" PRIu64 ",\"created_per_s\":%.3f"
 		",\"exited_per_s\":%.3f,\"hidden_live\":%" PRId64 ",\"untracked\":%" PRId64
-		",\"drops\":%" PRIu64 ",\"stacks\":%zu,\"note\":",
+		",\"drops\":%" PRIu64 ",\"stacks\":%zu,\"live_bytes_prev\":%" PRId64
+		",\"created_bytes\":%" PRIu64 ",\"freed_bytes\":%" PRIu64 ",\"note\":",
 		t->live, t->live_prev, t->live_bytes, created, freed, created / secs, freed / secs,
-		t->hidden_live, vi->untracked, vi->drops, vr->n);
+		t->hidden_live, vi->untracked, vi->drops, vr->n, t->live_bytes_prev, created_bytes,
+		vr->summary ? 0 : t->freed_bytes);
 	jstr(out, vi->note[0] ? vi->note : NULL);
 	fputc('}', out);
 }
@@ -102,15 +105,24 @@ static void jrow(struct session *s, FILE *out, const struct view_rows *vr, size_
 {
 	const struct row *r = &vr->v[i];
 	const struct site *site = r->site;
+	bool sum = vr->summary;
 
 	fprintf(out, "{\"type\":\"stack\",\"view\":\"%s\",\"report\":%d,\"final\":%s,\"rank\":%zu",
-		view_name(vr->view), seq, vr->summary ? "true" : "false", i + 1);
+		view_name(vr->view), seq, sum ? "true" : "false", i + 1);
 	fprintf(out,
 		",\"live\":%" PRId64 ",\"live_prev\":%" PRId64 ",\"net\":%" PRId64
 		",\"rate_per_s\":%.3f,\"created\":%" PRIu64 ",\"exited\":%" PRIu64,
-		r->now.live, r->live_prev, r->net, r->rate,
-		vr->summary ? r->created_total : r->now.created,
-		vr->summary ? r->freed_total : r->now.freed);
+		r->now.live, r->live_prev, r->net, r->rate, sum ? r->created_total : r->now.created,
+		sum ? r->freed_total : r->now.freed);
+	if (view_desc(vr->view)->style != STYLE_COUNT)
+		fprintf(out,
+			",\"live_bytes\":%" PRId64 ",\"net_bytes\":%" PRId64
+			",\"bytes_rate_per_s\":%.3f,\"created_bytes\":%" PRIu64
+			",\"freed_bytes\":%" PRIu64 ",\"oldest_age_s\":%.3f"
+			",\"live_bytes_at_attach\":%" PRId64 ",\"bytes_slope_per_s\":%.3f",
+			r->now.live_bytes, r->net_bytes, r->bytes_rate,
+			sum ? r->created_bytes_total : r->now.created_bytes, r->now.freed_bytes,
+			r->now.oldest_ns / 1e9, r->live_bytes_first, r->bytes_slope);
 	fprintf(out,
 		",\"live_at_attach\":%" PRId64 ",\"slope_per_s\":%.3f,\"grew_intervals\":%d"
 		",\"intervals\":%d",
@@ -128,6 +140,7 @@ static void jrow(struct session *s, FILE *out, const struct view_rows *vr, size_
 	fputs(",\"frames\":", out);
 	jframes(out, r->frames);
 	fputs("}\n", out);
+	(void)s;
 }
 
 void json_write(struct session *s, FILE *out, struct view_rows *views, int nviews,

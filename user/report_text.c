@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The human report: one header line, then per view a totals line and the top stacks. */
+/*
+ * The human report: a header line, then per view a totals line, caveats, and the
+ * top stacks, each as one line of numbers followed by its frames. Column sets
+ * follow the view's style (counts, bytes, or a sampled rate).
+ */
 #include <inttypes.h>
 #include <string.h>
 #include <time.h>
@@ -9,48 +13,54 @@
 /* 1234567 -> "1,234,567" (with sign when asked); buffers rotate for use in one printf. */
 static const char *num(int64_t v, bool sign)
 {
-	static char bufs[8][32];
+	static char bufs[16][32];
 	static int k;
-	char *b = bufs[k++ & 7], tmp[32];
+	char *b = bufs[k++ & 15], tmp[32];
 	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
-	int n = 0, len;
+	int n = 0, len = 0;
 
+	if (sign && v == 0)
+		return "0";
 	do {
 		if (n % 4 == 3)
 			tmp[n++] = ',';
 		tmp[n++] = '0' + u % 10;
 		u /= 10;
 	} while (u);
-	len = 0;
 	if (v < 0)
 		b[len++] = '-';
 	else if (sign)
-		b[len++] = v > 0 ? '+' : ' ';
+		b[len++] = '+';
 	while (n)
 		b[len++] = tmp[--n];
 	b[len] = 0;
-	if (sign && v == 0)
-		return "0";
 	return b;
 }
 
-/* Bytes for humans: 512 B, 3.2 KiB, 41.0 MiB. */
+/* Bytes for humans: 512 B, 3.2 KiB, -41.0 MiB. */
 static const char *bytes(double v, bool sign)
 {
-	static char bufs[8][32];
+	static char bufs[16][32];
 	static int k;
 	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-	char *b = bufs[k++ & 7];
+	char *b = bufs[k++ & 15];
 	double a = v < 0 ? -v : v;
 	int u = 0;
 
+	if (sign && a < 0.5)
+		return "0";
 	while (a >= 1024 && u < 4) {
 		a /= 1024;
 		u++;
 	}
-	snprintf(b, 32, "%s%.*f %s", v < 0 ? "-" : (sign && v > 0 ? "+" : ""), u ? 1 : 0, a,
-		 units[u]);
+	snprintf(b, 32, "%s%.*f %s", v < 0 ? "-" : (sign ? "+" : ""), u ? 1 : 0, a, units[u]);
 	return b;
+}
+
+/* What rounds to zero prints as 0.0, never -0.0. */
+static double tidy(double v)
+{
+	return v > -0.05 && v < 0.05 ? 0 : v;
 }
 
 static int frame_name(char *buf, size_t len, const struct frame *f)
@@ -60,18 +70,12 @@ static int frame_name(char *buf, size_t len, const struct frame *f)
 	return snprintf(buf, len, "%s+0x%" PRIx64, f->module[0] ? f->module : "?", f->module_off);
 }
 
-/* What rounds to zero prints as 0.0, never -0.0. */
-static double tidy(double v)
-{
-	return v > -0.05 && v < 0.05 ? 0 : v;
-}
-
-static void print_frame(FILE *out, const struct frame *f, const char *indent, int width)
+static void print_frame(FILE *out, const struct frame *f, int width)
 {
 	char name[256];
 
 	frame_name(name, sizeof(name), f);
-	fprintf(out, "%s%-*s", indent, f->file ? width : 0, name);
+	fprintf(out, "        %-*s", f->file ? width : 0, name);
 	if (f->file)
 		fprintf(out, "  %s:%d", f->file, f->line);
 	else if (f->func && f->module[0])
@@ -90,7 +94,7 @@ static void print_frames(struct session *s, FILE *out, const struct row *r)
 	for (int i = 0; i < n && i < max; i++)
 		width = MAX(width, MIN(frame_name(name, sizeof(name), &r->frames->v[i]), 60));
 	for (int i = 0; i < n && i < max; i++)
-		print_frame(out, &r->frames->v[i], "        ", width);
+		print_frame(out, &r->frames->v[i], width);
 	if (n > max)
 		fprintf(out, "        ... %d more frames (--depth to show them)\n", n - max);
 	if (!n && r->site->view == VIEW_GOROUTINES)
@@ -101,7 +105,7 @@ static void print_frames(struct session *s, FILE *out, const struct row *r)
 
 static void print_states(FILE *out, const struct site *site)
 {
-	/* Most common first; a few of them, the rest summed. */
+	/* Most common first; three of them, the rest summed. */
 	struct state_count st[16];
 	int n = MIN(site->nstates, 16), shown = 0;
 	int64_t rest = 0;
@@ -127,11 +131,15 @@ static void print_states(FILE *out, const struct site *site)
 		fprintf(out, ", other %s", num(rest, false));
 }
 
-static void goroutine_title(FILE *out, const struct row *r)
+static void row_title(FILE *out, const struct row *r)
 {
 	const struct site *site = r->site;
 	const char *fn = r->start_func ? r->start_func : "?";
 
+	if (site->view != VIEW_GOROUTINES) {
+		fprintf(out, "      %s:\n", view_desc(site->view)->site_label);
+		return;
+	}
 	if (site->flags & SITE_PRE_ATTACH)
 		fprintf(out, "      goroutines running %s, created before attach by:\n", fn);
 	else if ((site->flags & SITE_NO_STACK) && site->npcs == 1)
@@ -141,31 +149,146 @@ static void goroutine_title(FILE *out, const struct row *r)
 		fprintf(out, "      goroutines running %s, created at:\n", fn);
 }
 
-static void text_goroutines(struct session *s, FILE *out, const struct view_rows *vr)
+/* Session totals span every interval: sum them from the rows. */
+static void session_totals(const struct view_rows *vr, uint64_t *created, uint64_t *freed,
+			   uint64_t *created_bytes)
 {
+	*created = *freed = *created_bytes = 0;
+	for (size_t i = 0; i < vr->n; i++) {
+		*created += vr->v[i].created_total;
+		*freed += vr->v[i].freed_total;
+		*created_bytes += vr->v[i].created_bytes_total;
+	}
+}
+
+static void totals_line(struct session *s, FILE *out, const struct view_rows *vr)
+{
+	const struct view_desc *d = view_desc(vr->view);
 	const struct view_totals *t = &vr->tot;
-	const struct view_info *vi = &s->views[VIEW_GOROUTINES];
 	double secs = vr->seconds > 0 ? vr->seconds : 1;
+	uint64_t created = t->created, freed = t->freed, created_bytes = t->created_bytes;
 
-	if (vr->summary) {
-		/* Session totals span every interval: sum them from the rows. */
-		uint64_t created = 0, freed = 0;
-
-		for (size_t i = 0; i < vr->n; i++) {
-			created += vr->v[i].created_total;
-			freed += vr->v[i].freed_total;
-		}
-		fprintf(out, "GOROUTINES  %s live now   created %s   exited %s   (%.1f/s, %.1f/s)",
-			num(t->live, false), num(created, false), num(freed, false),
-			created / secs, freed / secs);
-	} else {
-		fprintf(out, "GOROUTINES  %s live (%s)   created %.1f/s   exited %.1f/s",
-			num(t->live, false), num(t->live - t->live_prev, true), t->created / secs,
-			t->freed / secs);
+	if (vr->summary)
+		session_totals(vr, &created, &freed, &created_bytes);
+	fprintf(out, "%s  ", d->title);
+	switch (d->style) {
+	case STYLE_COUNT:
+		fprintf(out, "%s %s", num(t->live, false), vr->summary ? "live now" : "live");
+		if (!vr->summary)
+			fprintf(out, " (%s)", num(t->live - t->live_prev, true));
+		fprintf(out, "   %s %.1f/s   %s %.1f/s", d->created, created / secs, d->freed,
+			freed / secs);
+		break;
+	case STYLE_BYTES:
+		fprintf(out, "%s in %s %s", bytes(t->live_bytes, false), num(t->live, false),
+			d->things);
+		if (!vr->summary)
+			fprintf(out, " (%s)", bytes(t->live_bytes - t->live_bytes_prev, true));
+		fprintf(out, "   %s %s/s   %s %s/s", d->created, bytes(created_bytes / secs, false),
+			d->freed, bytes((vr->summary ? 0 : t->freed_bytes) / secs, false));
+		break;
+	case STYLE_RATE:
+		fprintf(out, "%s/s estimated   %s %s", bytes(created_bytes / secs, false),
+			num(created, false), d->things);
+		break;
 	}
 	if (t->hidden_live)
-		fprintf(out, "   [%s runtime goroutines not shown]", num(t->hidden_live, false));
+		fprintf(out, "   [%s runtime %s not shown]", num(t->hidden_live, false), d->things);
 	fputc('\n', out);
+	(void)s;
+}
+
+static void columns(FILE *out, const struct view_rows *vr)
+{
+	const struct view_desc *d = view_desc(vr->view);
+
+	switch (d->style) {
+	case STYLE_COUNT:
+		if (vr->summary)
+			fprintf(out, "  %9s %9s %9s %9s %5s %9s %9s  %s\n", "LIVE", "AT ATTACH",
+				"NET", "GROWTH/s", "GREW", d->created, d->freed,
+				vr->view == VIEW_GOROUTINES ? "STATE NOW" : "");
+		else
+			fprintf(out, "  %9s %9s %9s %9s %9s  %s\n", "LIVE", "NET", "RATE/s",
+				d->created, d->freed, vr->view == VIEW_GOROUTINES ? "STATE" : "");
+		break;
+	case STYLE_BYTES:
+		if (vr->summary)
+			fprintf(out, "  %11s %11s %11s %12s %5s %9s %9s\n", "BYTES", "AT ATTACH", "NET",
+				"GROWTH/s", "GREW", "OBJECTS", d->created);
+		else
+			fprintf(out, "  %11s %11s %11s %9s %9s %9s %9s\n", "BYTES", "NET", "RATE/s",
+				"OBJECTS", d->created, d->freed, "OLDEST");
+		break;
+	case STYLE_RATE:
+		fprintf(out, "  %11s %7s %9s\n", "EST. RATE/s", "SHARE", d->created);
+		break;
+	}
+}
+
+static void row_numbers(FILE *out, const struct view_rows *vr, const struct row *r)
+{
+	const struct view_desc *d = view_desc(vr->view);
+	double secs = vr->seconds > 0 ? vr->seconds : 1;
+	char grew[16], oldest[16] = "-";
+
+	snprintf(grew, sizeof(grew), "%d/%d", r->grew, MAX(r->observed - 1, 0));
+	if (r->now.oldest_ns)
+		snprintf(oldest, sizeof(oldest), "%.1fs", r->now.oldest_ns / 1e9);
+	switch (d->style) {
+	case STYLE_COUNT:
+		if (vr->summary)
+			fprintf(out, "  %9s %9s %9s %+9.1f %5s %9s %9s  ", num(r->now.live, false),
+				num(r->live_first, false), num(r->net, true), tidy(r->slope), grew,
+				num(r->created_total, false), num(r->freed_total, false));
+		else
+			fprintf(out, "  %9s %9s %+9.1f %9s %9s  ", num(r->now.live, false),
+				num(r->net, true), tidy(r->rate), num(r->now.created, false),
+				num(r->now.freed, false));
+		if (vr->view == VIEW_GOROUTINES)
+			print_states(out, r->site);
+		break;
+	case STYLE_BYTES:
+		if (vr->summary) {
+			char slope[24];
+
+			snprintf(slope, sizeof(slope), "%s/s", bytes(r->bytes_slope, true));
+			fprintf(out, "  %11s %11s %11s %12s %5s %9s %9s", bytes(r->now.live_bytes, false),
+				bytes(r->live_bytes_first, false), bytes(r->net_bytes, true), slope,
+				grew, num(r->now.live, false), num(r->created_total, false));
+		} else {
+			fprintf(out, "  %11s %11s %11s %9s %9s %9s %9s", bytes(r->now.live_bytes, false),
+				bytes(r->net_bytes, true), bytes(r->bytes_rate, true),
+				num(r->now.live, false), num(r->now.created, false),
+				num(r->now.freed, false), oldest);
+		}
+		break;
+	case STYLE_RATE: {
+		uint64_t total = vr->summary ? 0 : vr->tot.created, mine;
+		double share;
+
+		if (vr->summary)
+			for (size_t i = 0; i < vr->n; i++)
+				total += vr->v[i].created_total;
+		mine = vr->summary ? r->created_total : r->now.created;
+		share = total ? 100.0 * mine / total : 0;
+		fprintf(out, "  %11s %6.1f%% %9s",
+			bytes((vr->summary ? r->created_bytes_total : r->now.created_bytes) / secs,
+			      false),
+			share, num(mine, false));
+		break;
+	}
+	}
+	fputc('\n', out);
+}
+
+static void text_view(struct session *s, FILE *out, const struct view_rows *vr)
+{
+	const struct view_info *vi = &s->views[vr->view];
+
+	totals_line(s, out, vr);
+	for (int i = 0; i < vi->nlines; i++)
+		fprintf(out, "  %s\n", vi->lines[i]);
 	if (vi->note[0])
 		fprintf(out, "  note: %s\n", vi->note);
 	if (vi->drops)
@@ -173,34 +296,14 @@ static void text_goroutines(struct session *s, FILE *out, const struct view_rows
 			     "unreadable); counts are lower bounds\n",
 			num(vi->drops, false));
 	if (!vr->shown) {
-		fputs("  (no goroutines)\n", out);
+		fprintf(out, "  (no %s)\n", view_desc(vr->view)->things);
 		return;
 	}
-	if (vr->summary)
-		fprintf(out, "  %9s %9s %9s %9s %5s %9s %9s  %s\n", "LIVE", "AT ATTACH", "NET",
-			"GROWTH/s", "GREW", "CREATED", "EXITED", "STATE NOW");
-	else
-		fprintf(out, "  %9s %9s %9s %9s %9s  %s\n", "LIVE", "NET", "RATE/s", "CREATED",
-			"EXITED", "STATE");
+	columns(out, vr);
 	for (size_t i = 0; i < vr->shown; i++) {
-		const struct row *r = &vr->v[i];
-
-		if (vr->summary) {
-			char grew[16];
-
-			snprintf(grew, sizeof(grew), "%d/%d", r->grew, MAX(r->observed - 1, 0));
-			fprintf(out, "  %9s %9s %9s %+9.1f %5s %9s %9s  ", num(r->now.live, false),
-				num(r->live_first, false), num(r->net, true), tidy(r->slope), grew,
-				num(r->created_total, false), num(r->freed_total, false));
-		} else {
-			fprintf(out, "  %9s %9s %+9.1f %9s %9s  ", num(r->now.live, false),
-				num(r->net, true), tidy(r->rate), num(r->now.created, false),
-				num(r->now.freed, false));
-		}
-		print_states(out, r->site);
-		fputc('\n', out);
-		goroutine_title(out, r);
-		print_frames(s, out, r);
+		row_numbers(out, vr, &vr->v[i]);
+		row_title(out, &vr->v[i]);
+		print_frames(s, out, &vr->v[i]);
 	}
 	if (vr->n > vr->shown)
 		fprintf(out, "  ... %zu more stacks (--top 0 shows all)\n", vr->n - vr->shown);
@@ -216,16 +319,16 @@ static void header(struct session *s, FILE *out, enum report_end end)
 
 	localtime_r(&t, &tm);
 	strftime(ts, sizeof(ts), "%H:%M:%S", &tm);
-	if (end == END_NONE) {
+	if (end == END_NONE)
 		fprintf(out, "\n%s  pid %d  %s", ts, s->pid, s->target.exe);
-		if (s->target.is_go)
-			fprintf(out, "  %s", s->target.go_version);
+	else
+		fprintf(out, "\n=== SUMMARY %s  pid %d  %s", ts, s->pid, s->target.exe);
+	if (s->target.is_go)
+		fprintf(out, "  %s", s->target.go_version);
+	if (end == END_NONE) {
 		fprintf(out, "  report %d, %.1fs\n", ser->nintervals - 1, iv->seconds);
 		return;
 	}
-	fprintf(out, "\n=== SUMMARY %s  pid %d  %s", ts, s->pid, s->target.exe);
-	if (s->target.is_go)
-		fprintf(out, "  %s", s->target.go_version);
 	fprintf(out, "  %.1fs, %d reports", (iv->mono_ns - ser->start_mono_ns) / 1e9,
 		ser->nintervals - 1);
 	if (end == END_TARGET_EXIT)
@@ -239,14 +342,6 @@ void text_write(struct session *s, FILE *out, struct view_rows *views, int nview
 		enum report_end end)
 {
 	header(s, out, end);
-	for (int i = 0; i < nviews; i++) {
-		switch (views[i].view) {
-		case VIEW_GOROUTINES:
-			text_goroutines(s, out, &views[i]);
-			break;
-		default:
-			break;
-		}
-	}
-	(void)bytes;
+	for (int i = 0; i < nviews; i++)
+		text_view(s, out, &views[i]);
 }

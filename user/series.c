@@ -5,18 +5,29 @@
 #include "series.h"
 #include "util.h"
 
-static const char *const view_names[VIEW__MAX] = {
-	[VIEW_GOROUTINES] = "goroutines",
-	[VIEW_GO_HEAP] = "go-heap",
-	[VIEW_GO_GROWTH] = "go-heap-growth",
-	[VIEW_NATIVE_HEAP] = "native-heap",
-	[VIEW_NATIVE_GROWTH] = "native-heap-growth",
-	[VIEW_THREADS] = "threads",
+static const struct view_desc views[VIEW__MAX] = {
+	[VIEW_GOROUTINES] = {"goroutines", "GOROUTINES", STYLE_COUNT, "goroutines", "CREATED",
+			     "EXITED", "created at"},
+	[VIEW_GO_HEAP] = {"go-heap", "GO HEAP IN USE", STYLE_BYTES, "objects", "ALLOCS", "FREES",
+			  "allocated at"},
+	[VIEW_GO_ALLOC] = {"go-alloc", "GO ALLOCATION RATE (sampled)", STYLE_RATE, "samples",
+			   "SAMPLES", "", "allocating at"},
+	[VIEW_NATIVE_HEAP] = {"native-heap", "NATIVE HEAP OUTSTANDING", STYLE_BYTES, "allocations",
+			      "ALLOCS", "FREES", "allocated at"},
+	[VIEW_NATIVE_GROWTH] = {"native-growth", "MEMORY GROWTH (attributed)", STYLE_BYTES, "events",
+				"EVENTS", "RELEASES", "grown at"},
+	[VIEW_THREADS] = {"threads", "THREADS", STYLE_COUNT, "threads", "CREATED", "EXITED",
+			  "created at"},
 };
+
+const struct view_desc *view_desc(enum view_kind v)
+{
+	return &views[v < VIEW__MAX ? v : 0];
+}
 
 const char *view_name(enum view_kind v)
 {
-	return v < VIEW__MAX ? view_names[v] : "?";
+	return v < VIEW__MAX ? views[v].name : "?";
 }
 
 void series_init(struct series *s)

@@ -15,14 +15,32 @@
 
 enum view_kind {
 	VIEW_GOROUTINES,
-	VIEW_GO_HEAP,	  /* in-use heap by allocation stack (runtime's heap profile) */
-	VIEW_GO_GROWTH,	  /* fallback: new heap memory first touched, by stack */
-	VIEW_NATIVE_HEAP, /* outstanding malloc-family allocations */
-	VIEW_NATIVE_GROWTH,
+	VIEW_GO_HEAP,	    /* in-use heap by allocation stack (the runtime's heap profile) */
+	VIEW_GO_ALLOC,	    /* profiling off: estimated allocation rate from allocator samples */
+	VIEW_NATIVE_HEAP,   /* outstanding malloc-family allocations */
+	VIEW_NATIVE_GROWTH, /* low-overhead mode: memory growth attributed from rare events */
 	VIEW_THREADS,
 	VIEW__MAX,
 };
 
+/* How a view's sites are ranked and printed. */
+enum view_style {
+	STYLE_COUNT, /* live things: ranked by net count (goroutines, threads) */
+	STYLE_BYTES, /* live memory: ranked by net bytes (heaps, growth) */
+	STYLE_RATE,  /* nothing live, only a rate: ranked by created_bytes (sampled allocation) */
+};
+
+struct view_desc {
+	const char *name;	/* JSON "view", --what */
+	const char *title;	/* text report heading */
+	enum view_style style;
+	const char *things;	/* "goroutines", "allocations", "threads" */
+	const char *created;	/* column labels for created/freed: "CREATED", "ALLOCS" */
+	const char *freed;
+	const char *site_label; /* what the stack under a row is: "allocated at" */
+};
+
+const struct view_desc *view_desc(enum view_kind v);
 const char *view_name(enum view_kind v); /* "goroutines", "go-heap", ... (JSON "view") */
 
 enum site_flags {

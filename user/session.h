@@ -18,6 +18,11 @@
 
 enum output_format { OUT_TEXT, OUT_JSON };
 
+enum native_mode {
+	NATIVE_EXACT,  /* every malloc-family call probed: exact outstanding bytes */
+	NATIVE_GROWTH, /* rare events only (page faults, brk, mmap): growth attribution */
+};
+
 struct config {
 	pid_t pid;
 	char **command; /* argv after "--", NULL when attaching to -p */
@@ -32,6 +37,8 @@ struct config {
 	uint32_t max_stacks;
 	const char *output_path;
 	bool show_runtime; /* the Go runtime's own goroutines */
+	enum native_mode native_mode;
+	const char *alloc_prefix; /* allocator symbol prefix, e.g. "je_" */
 	bool timestamps;
 };
 
@@ -53,6 +60,8 @@ struct source_ops {
 struct view_info {
 	bool active;
 	char note[512];	 /* caveats shown under the view's header, "" if none */
+	char lines[4][256]; /* extra lines under the totals (e.g. the Go heap trend) */
+	int nlines;
 	uint64_t drops;	 /* events lost since attach (maps full, stacks lost) */
 	int64_t untracked; /* e.g. goroutines that existed before attach */
 };
