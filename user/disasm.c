@@ -226,3 +226,73 @@ uint64_t disasm_go_after_stack_check(const void *code, size_t len, uint64_t vadd
 	disasm_each(code, MIN(len, (size_t)64), vaddr, match_prologue, &p);
 	return p.found;
 }
+
+/* capstone register (any width) -> DISASM_* bit of its 64-bit register, 0 if none. */
+static uint64_t reg_bit(unsigned int r)
+{
+	switch (r) {
+	case X86_REG_RAX: case X86_REG_EAX: case X86_REG_AX: case X86_REG_AL: case X86_REG_AH:
+		return DISASM_RAX;
+	case X86_REG_RBX: case X86_REG_EBX: case X86_REG_BX: case X86_REG_BL: case X86_REG_BH:
+		return DISASM_RBX;
+	case X86_REG_RCX: case X86_REG_ECX: case X86_REG_CX: case X86_REG_CL: case X86_REG_CH:
+		return DISASM_RCX;
+	case X86_REG_RDX: case X86_REG_EDX: case X86_REG_DX: case X86_REG_DL: case X86_REG_DH:
+		return DISASM_RDX;
+	case X86_REG_RSI: case X86_REG_ESI: case X86_REG_SI: case X86_REG_SIL:
+		return DISASM_RSI;
+	case X86_REG_RDI: case X86_REG_EDI: case X86_REG_DI: case X86_REG_DIL:
+		return DISASM_RDI;
+	case X86_REG_R8: case X86_REG_R8D: case X86_REG_R8W: case X86_REG_R8B:
+		return DISASM_R8;
+	case X86_REG_R9: case X86_REG_R9D: case X86_REG_R9W: case X86_REG_R9B:
+		return DISASM_R9;
+	default:
+		return 0;
+	}
+}
+
+static bool writes_sp_or(csh h, const cs_insn *ci, uint64_t mask)
+{
+	cs_regs rd, wr;
+	uint8_t nrd, nwr;
+
+	if (cs_regs_access(h, ci, rd, &nrd, wr, &nwr))
+		return true; /* cannot tell: assume the worst */
+	for (int i = 0; i < nwr; i++) {
+		if (wr[i] == X86_REG_RSP || wr[i] == X86_REG_ESP || wr[i] == X86_REG_SP)
+			return true;
+		if (reg_bit(wr[i]) & mask)
+			return true;
+	}
+	return false;
+}
+
+uint64_t disasm_first_emulated(const void *code, size_t len, uint64_t vaddr, uint64_t clobber_mask)
+{
+	const uint8_t *p = code;
+	uint64_t addr = vaddr, found = vaddr;
+	cs_insn *ci;
+	struct insn in;
+	csh h;
+
+	if (get_handle(&h))
+		return vaddr;
+	ci = cs_malloc(h);
+	if (!ci)
+		return vaddr;
+	len = MIN(len, (size_t)64);
+	while (len && cs_disasm_iter(h, &p, &len, &addr, ci)) {
+		fill(h, ci, &in);
+		/* The probe fires before the instruction runs, so even a push qualifies. */
+		if (in.emulated) {
+			found = in.addr;
+			break;
+		}
+		if (in.is_call || in.is_jmp || in.is_jcc || in.is_ret ||
+		    writes_sp_or(h, ci, clobber_mask))
+			break;
+	}
+	cs_free(ci, 1);
+	return found;
+}

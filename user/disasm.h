@@ -49,6 +49,29 @@ uint64_t disasm_nth_rip_ref(const void *code, size_t len, uint64_t vaddr, int n,
  */
 uint64_t disasm_go_after_stack_check(const void *code, size_t len, uint64_t vaddr);
 
+/*
+ * The cheapest place for an entry probe: the first instruction the kernel emulates
+ * that every call executes, i.e. within the straight-line prefix of the function
+ * (up to and including its first branch, when that branch is itself emulated),
+ * before anything writes a register in clobber_mask (bit = capstone x86_reg number
+ * / see disasm_reg_bit) or the stack pointer. Arguments read from those registers
+ * are then intact, and [rsp] is still the return address. Returns the entry itself
+ * when nothing better qualifies.
+ */
+uint64_t disasm_first_emulated(const void *code, size_t len, uint64_t vaddr, uint64_t clobber_mask);
+
+/* Bits for disasm_first_emulated's mask. */
+enum {
+	DISASM_RAX = 1 << 0,
+	DISASM_RBX = 1 << 1,
+	DISASM_RCX = 1 << 2,
+	DISASM_RDX = 1 << 3,
+	DISASM_RSI = 1 << 4,
+	DISASM_RDI = 1 << 5,
+	DISASM_R8 = 1 << 6,
+	DISASM_R9 = 1 << 7,
+};
+
 /* Decode the one instruction at vaddr. 0 or -EINVAL. */
 int disasm_one(const void *code, size_t len, uint64_t vaddr, struct insn *out);
 
