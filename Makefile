@@ -20,7 +20,7 @@ DEB_PKGS := clang llvm libbpf-dev libelf-dev zlib1g-dev libdw-dev libcapstone-de
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
 	-D_GNU_SOURCE -I$(BUILD) -Iuser -Ibpf
-LDLIBS := -lbpf -lelf -ldw -lz -lcapstone -lstdc++
+LDLIBS := -lbpf -lelf -ldw -lz -lcapstone -lstdc++ -lm
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Ivmlinux -Ibpf -Wall -Wno-unused-function
 
