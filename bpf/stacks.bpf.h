@@ -69,20 +69,11 @@ static __always_inline long stack_walk(struct pt_regs *ctx, struct ls_stack *st,
 	return n;
 }
 
-/*
- * Take the current user stack, store it once, and return its hash (0 on
- * failure). See stack_walk() for caller_at_sp.
- */
-static __always_inline __u64 stack_take(struct pt_regs *ctx, bool caller_at_sp)
+/* Store a walked stack once and return its hash (0 when the map is full). */
+static __always_inline __u64 stack_store(struct ls_stack *st, long n)
 {
-	__u32 zero = 0;
-	struct ls_stack *st = bpf_map_lookup_elem(&stack_scratch, &zero);
 	__u64 h = 0xcbf29ce484222325ull;
-	long n;
 
-	if (!st)
-		return 0;
-	n = stack_walk(ctx, st, caller_at_sp);
 	st->depth = n;
 	for (int i = 0; i < LS_MAX_STACK_DEPTH; i++) {
 		if (i >= n)
@@ -98,6 +89,27 @@ static __always_inline __u64 stack_take(struct pt_regs *ctx, bool caller_at_sp)
 		return 0;
 	}
 	return h;
+}
+
+/* The per-CPU scratch record a stack is walked into. */
+static __always_inline struct ls_stack *stack_scratch_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&stack_scratch, &zero);
+}
+
+/*
+ * Take the current user stack, store it once, and return its hash (0 on
+ * failure). See stack_walk() for caller_at_sp.
+ */
+static __always_inline __u64 stack_take(struct pt_regs *ctx, bool caller_at_sp)
+{
+	struct ls_stack *st = stack_scratch_get();
+
+	if (!st)
+		return 0;
+	return stack_store(st, stack_walk(ctx, st, caller_at_sp));
 }
 
 #endif

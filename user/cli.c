@@ -226,6 +226,7 @@ int cli_parse(int argc, char **argv, struct config *cfg)
 	cfg->max_depth = 16;
 	cfg->max_goroutines = 1u << 20;
 	cfg->max_stacks = 16384;
+	cfg->alloc_sample_hz = 999;
 	for (int v = 0; v < VIEW__MAX; v++)
 		cfg->views[v] = true;
 

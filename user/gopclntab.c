@@ -747,14 +747,18 @@ int gopclntab_frames(const struct gopclntab *t, uint64_t pc, struct goframe *fra
 			funcline(t, &fi, cur, &frames[n].file, &frames[n].line);
 			frames[n].inlined = 1;
 			frames[n].entry = fi.entry;
+			frames[n].call_pc = 0;
 			n++;
 		}
 		cur = fi.entry + (uint64_t)(int64_t)parent; /* as the runtime: int32 widened */
+		if (n > 0 && frames[n - 1].inlined && !frames[n - 1].call_pc)
+			frames[n - 1].call_pc = cur;
 	}
 	frames[n].func = physname ? physname : "?";
 	funcline(t, &fi, cur, &frames[n].file, &frames[n].line);
 	frames[n].inlined = 0;
 	frames[n].entry = fi.entry;
+	frames[n].call_pc = 0;
 	return n + 1;
 }
 

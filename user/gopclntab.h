@@ -100,6 +100,7 @@ struct goframe {
 	int line;	  /* 0 if unknown */
 	int inlined;	  /* 1 if this frame was inlined into the next (outer) one */
 	uint64_t entry;	  /* entry of the physical function containing pc */
+	uint64_t call_pc; /* inlined frames: pc of the inlined call in the next frame out */
 };
 
 /*

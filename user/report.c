@@ -41,8 +41,27 @@ static const struct frames *site_frames(struct session *s, struct site *site)
 			/* Go's own tracebacks leave compiler glue out; so do we. */
 			if (fr->v[j].wrapper && site->npcs > 1)
 				continue;
+			/*
+			 * Stacks from the Go runtime (heap profile) carry a pc per inlined
+			 * frame: the outer frame's call pc + 1. When the next pc is that one,
+			 * the rest of this expansion comes from it, as in runtime.Frames.
+			 */
+			if (j > 0 && fr->v[j - 1].inlined && i + 1 < site->npcs &&
+			    site->pcs[i + 1] == fr->v[j - 1].call_pc + 1)
+				break;
 			out->v = xrealloc(out->v, (out->n + 1) * sizeof(*out->v));
 			out->v[out->n++] = fr->v[j];
+		}
+	}
+	if (site->view == VIEW_GO_HEAP || site->view == VIEW_GO_ALLOC) {
+		/* Like pprof: the allocator's own frames are not where memory is allocated. */
+		int k = 0;
+
+		while (k < out->n && out->v[k].func && !strncmp(out->v[k].func, "runtime.", 8))
+			k++;
+		if (k < out->n) {
+			memmove(out->v, out->v + k, (out->n - k) * sizeof(*out->v));
+			out->n -= k;
 		}
 	}
 	if (site->view == VIEW_GOROUTINES) {
@@ -54,10 +73,11 @@ static const struct frames *site_frames(struct session *s, struct site *site)
 				(out->n - skip_until - 1) * sizeof(*out->v));
 			out->n -= skip_until + 1;
 		}
-		if (out->n > 1 && out->v[out->n - 1].func &&
-		    !strcmp(out->v[out->n - 1].func, "runtime.goexit"))
-			out->n--;
 	}
+	/* Every goroutine's stack ends in runtime.goexit: not information. */
+	if (out->n > 1 && out->v[out->n - 1].func &&
+	    !strcmp(out->v[out->n - 1].func, "runtime.goexit"))
+		out->n--;
 	site->symbolized = out;
 	return out;
 }
@@ -83,22 +103,6 @@ static const char *start_func(struct session *s, struct site *site)
 	fr = symbolize_pc(&s->sym, site->start_pc, false);
 	/* The physical function is the last frame. */
 	return site->start_name = fr->n ? fr->v[fr->n - 1].func : NULL;
-}
-
-static double least_squares(const double *x, const double *y, int n)
-{
-	double sx = 0, sy = 0, sxx = 0, sxy = 0, d;
-
-	if (n < 2)
-		return 0;
-	for (int i = 0; i < n; i++) {
-		sx += x[i];
-		sy += y[i];
-		sxx += x[i] * x[i];
-		sxy += x[i] * y[i];
-	}
-	d = n * sxx - sx * sx;
-	return d > 0 ? (n * sxy - sx * sy) / d : 0;
 }
 
 /*
@@ -132,14 +136,15 @@ static void fill_session(struct session *s, struct row *r)
 		r->created_total += sm->created;
 		r->freed_total += sm->freed;
 		r->created_bytes_total += sm->created_bytes;
+		r->freed_bytes_total += sm->freed_bytes;
 		x[n] = (ser->intervals[i].mono_ns - ser->start_mono_ns) / 1e9;
 		y[n] = sm->live;
 		yb[n] = sm->live_bytes;
 		n++;
 	}
 	r->observed = n;
-	r->slope = least_squares(x, y, n);
-	r->bytes_slope = least_squares(x, yb, n);
+	r->slope = lsq_slope(x, y, n);
+	r->bytes_slope = lsq_slope(x, yb, n);
 	free(x);
 	free(y);
 	free(yb);

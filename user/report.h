@@ -21,7 +21,7 @@ struct row {
 	double bytes_rate;
 	/* Over the session (or since the site appeared). */
 	int64_t live_first, live_bytes_first; /* at attach (0 for sites born since) */
-	uint64_t created_total, freed_total, created_bytes_total;
+	uint64_t created_total, freed_total, created_bytes_total, freed_bytes_total;
 	double slope;	     /* least-squares growth of live per second */
 	double bytes_slope;
 	int grew, observed;  /* intervals in which live grew / intervals seen */

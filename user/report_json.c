@@ -76,14 +76,16 @@ static void jview_totals(struct session *s, FILE *out, const struct view_rows *v
 	const struct view_info *vi = &s->views[vr->view];
 	const struct view_totals *t = &vr->tot;
 	double secs = vr->seconds > 0 ? vr->seconds : 1;
-	uint64_t created = t->created, freed = t->freed, created_bytes = t->created_bytes;
+	uint64_t created = t->created, freed = t->freed, created_bytes = t->created_bytes,
+		 freed_bytes = t->freed_bytes;
 
 	if (vr->summary) {
-		created = freed = created_bytes = 0;
+		created = freed = created_bytes = freed_bytes = 0;
 		for (size_t i = 0; i < vr->n; i++) {
 			created += vr->v[i].created_total;
 			freed += vr->v[i].freed_total;
 			created_bytes += vr->v[i].created_bytes_total;
+			freed_bytes += vr->v[i].freed_bytes_total;
 		}
 	}
 	fputc('"', out);
@@ -96,7 +98,7 @@ static void jview_totals(struct session *s, FILE *out, const struct view_rows *v
 		",\"created_bytes\":%" PRIu64 ",\"freed_bytes\":%" PRIu64 ",\"note\":",
 		t->live, t->live_prev, t->live_bytes, created, freed, created / secs, freed / secs,
 		t->hidden_live, vi->untracked, vi->drops, vr->n, t->live_bytes_prev, created_bytes,
-		vr->summary ? 0 : t->freed_bytes);
+		freed_bytes);
 	jstr(out, vi->note[0] ? vi->note : NULL);
 	fputc('}', out);
 }
@@ -121,7 +123,8 @@ static void jrow(struct session *s, FILE *out, const struct view_rows *vr, size_
 			",\"freed_bytes\":%" PRIu64 ",\"oldest_age_s\":%.3f"
 			",\"live_bytes_at_attach\":%" PRId64 ",\"bytes_slope_per_s\":%.3f",
 			r->now.live_bytes, r->net_bytes, r->bytes_rate,
-			sum ? r->created_bytes_total : r->now.created_bytes, r->now.freed_bytes,
+			sum ? r->created_bytes_total : r->now.created_bytes,
+			sum ? r->freed_bytes_total : r->now.freed_bytes,
 			r->now.oldest_ns / 1e9, r->live_bytes_first, r->bytes_slope);
 	fprintf(out,
 		",\"live_at_attach\":%" PRId64 ",\"slope_per_s\":%.3f,\"grew_intervals\":%d"
@@ -141,6 +144,56 @@ static void jrow(struct session *s, FILE *out, const struct view_rows *vr, size_
 	jframes(out, r->frames);
 	fputs("}\n", out);
 	(void)s;
+}
+
+static void jheap(struct session *s, FILE *out)
+{
+	const struct go_heap_trend *t = &s->heap;
+	const struct gc_point *last = t->ngc ? &t->gc[t->ngc - 1] : NULL;
+
+	fputs(",\"go_heap\":{\"live_after_gc\":", out);
+	if (last)
+		fprintf(out, "%" PRIu64, last->heap_marked);
+	else if (t->have_marked_at_attach)
+		fprintf(out, "%" PRIu64, t->heap_marked_at_attach);
+	else
+		fputs("null", out);
+	fputs(",\"numgc\":", out);
+	if (t->have_numgc)
+		fprintf(out, "%u", t->numgc);
+	else
+		fputs("null", out);
+	fprintf(out, ",\"gcs_since_attach\":%zu,\"gcs_in_interval\":%zu", t->ngc,
+		t->ngc - t->gc_first_in_interval);
+	fprintf(out, ",\"live_slope_bytes_per_s\":%.3f", t->heap_slope);
+	fputs(",\"heap_objects\":", out);
+	if (t->have_objects)
+		fprintf(out, "%" PRId64 ",\"objects_slope_per_s\":%.3f", t->heap_objects,
+			t->objects_slope);
+	else
+		fputs("null,\"objects_slope_per_s\":null", out);
+	fputs(",\"alloc_bytes_per_s\":", out);
+	if (t->have_alloc_rate)
+		fprintf(out, "%.1f", t->alloc_rate);
+	else
+		fputs("null", out);
+	fprintf(out, ",\"profiling\":%s,\"profile_rate\":%" PRId64 ",\"profiling_note\":",
+		t->profiling ? "true" : "false", t->profile_rate);
+	jstr(out, t->profiling_note);
+	fputc('}', out);
+}
+
+/* One line per GC cycle of the interval: the heap trend at full resolution. */
+static void jgcs(struct session *s, FILE *out, int seq)
+{
+	const struct go_heap_trend *t = &s->heap;
+
+	for (size_t i = t->gc_first_in_interval; i < t->ngc; i++) {
+		fprintf(out, "{\"type\":\"gc\",\"report\":%d,\"numgc\":%u,\"t_s\":%.3f,"
+			     "\"live_after_gc\":%" PRIu64 "}\n",
+			seq, t->gc[i].numgc, (t->gc[i].mono_ns - s->series.start_mono_ns) / 1e9,
+			t->gc[i].heap_marked);
+	}
 }
 
 void json_write(struct session *s, FILE *out, struct view_rows *views, int nviews,
@@ -169,7 +222,11 @@ void json_write(struct session *s, FILE *out, struct view_rows *views, int nview
 		fputc(',', out);
 		jview_totals(s, out, &views[i]);
 	}
+	if (s->heap.active)
+		jheap(s, out);
 	fputs("}\n", out);
+	if (s->heap.active && !end)
+		jgcs(s, out, ser->nintervals - 1);
 	for (int i = 0; i < nviews; i++)
 		for (size_t j = 0; j < views[i].shown; j++)
 			jrow(s, out, &views[i], j, ser->nintervals - 1);

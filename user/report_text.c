@@ -151,13 +151,14 @@ static void row_title(FILE *out, const struct row *r)
 
 /* Session totals span every interval: sum them from the rows. */
 static void session_totals(const struct view_rows *vr, uint64_t *created, uint64_t *freed,
-			   uint64_t *created_bytes)
+			   uint64_t *created_bytes, uint64_t *freed_bytes)
 {
-	*created = *freed = *created_bytes = 0;
+	*created = *freed = *created_bytes = *freed_bytes = 0;
 	for (size_t i = 0; i < vr->n; i++) {
 		*created += vr->v[i].created_total;
 		*freed += vr->v[i].freed_total;
 		*created_bytes += vr->v[i].created_bytes_total;
+		*freed_bytes += vr->v[i].freed_bytes_total;
 	}
 }
 
@@ -166,10 +167,11 @@ static void totals_line(struct session *s, FILE *out, const struct view_rows *vr
 	const struct view_desc *d = view_desc(vr->view);
 	const struct view_totals *t = &vr->tot;
 	double secs = vr->seconds > 0 ? vr->seconds : 1;
-	uint64_t created = t->created, freed = t->freed, created_bytes = t->created_bytes;
+	uint64_t created = t->created, freed = t->freed, created_bytes = t->created_bytes,
+		 freed_bytes = t->freed_bytes;
 
 	if (vr->summary)
-		session_totals(vr, &created, &freed, &created_bytes);
+		session_totals(vr, &created, &freed, &created_bytes, &freed_bytes);
 	fprintf(out, "%s  ", d->title);
 	switch (d->style) {
 	case STYLE_COUNT:
@@ -185,7 +187,7 @@ static void totals_line(struct session *s, FILE *out, const struct view_rows *vr
 		if (!vr->summary)
 			fprintf(out, " (%s)", bytes(t->live_bytes - t->live_bytes_prev, true));
 		fprintf(out, "   %s %s/s   %s %s/s", d->created, bytes(created_bytes / secs, false),
-			d->freed, bytes((vr->summary ? 0 : t->freed_bytes) / secs, false));
+			d->freed, bytes(freed_bytes / secs, false));
 		break;
 	case STYLE_RATE:
 		fprintf(out, "%s/s estimated   %s %s", bytes(created_bytes / secs, false),
@@ -282,11 +284,55 @@ static void row_numbers(FILE *out, const struct view_rows *vr, const struct row 
 	fputc('\n', out);
 }
 
+/* The Go heap's trend: the MemStats view, one point per GC cycle. */
+static void heap_trend(struct session *s, FILE *out, const struct view_rows *vr)
+{
+	const struct go_heap_trend *t = &s->heap;
+	const struct gc_point *last = t->ngc ? &t->gc[t->ngc - 1] : NULL;
+	size_t in_interval = t->ngc - t->gc_first_in_interval;
+
+	fputs("GO HEAP  ", out);
+	if (last)
+		fprintf(out, "live after last GC %s", bytes(last->heap_marked, false));
+	else if (t->have_marked_at_attach)
+		fprintf(out, "live after last GC %s (before attach)",
+			bytes(t->heap_marked_at_attach, false));
+	else
+		fputs("no GC seen yet", out);
+	if (t->have_numgc)
+		fprintf(out, "   GC #%u", t->numgc);
+	if (!vr->summary)
+		fprintf(out, " (%zu in %.1fs)", in_interval, vr->seconds);
+	if (t->have_objects)
+		fprintf(out, "   %s objects", num(t->heap_objects, false));
+	if (t->have_alloc_rate && !vr->summary)
+		fprintf(out, "   allocating %s/s", bytes(t->alloc_rate, false));
+	fputc('\n', out);
+
+	if (t->ngc >= 2) {
+		fprintf(out, "  trend: live heap %s/min over %zu GCs (%s -> %s)",
+			bytes(t->heap_slope * 60, true), t->ngc, bytes(t->gc[0].heap_marked, false),
+			bytes(last->heap_marked, false));
+		if (t->have_objects)
+			fprintf(out, ", objects %+.0f/s", t->objects_slope);
+		fputc('\n', out);
+	}
+	fprintf(out, "  %s\n", t->profiling_note);
+	if (t->profiling)
+		totals_line(s, out, vr);
+}
+
 static void text_view(struct session *s, FILE *out, const struct view_rows *vr)
 {
 	const struct view_info *vi = &s->views[vr->view];
 
-	totals_line(s, out, vr);
+	if (vr->view == VIEW_GO_HEAP) {
+		heap_trend(s, out, vr);
+		if (!s->heap.profiling)
+			return;
+	} else {
+		totals_line(s, out, vr);
+	}
 	for (int i = 0; i < vi->nlines; i++)
 		fprintf(out, "  %s\n", vi->lines[i]);
 	if (vi->note[0])

@@ -35,6 +35,7 @@ struct config {
 	bool views_given;
 	uint32_t max_goroutines; /* BPF map sizes */
 	uint32_t max_stacks;
+	uint32_t alloc_sample_hz; /* Go allocation sampler, when heap profiling is off */
 	const char *output_path;
 	bool show_runtime; /* the Go runtime's own goroutines */
 	enum native_mode native_mode;
@@ -66,6 +67,38 @@ struct view_info {
 	int64_t untracked; /* e.g. goroutines that existed before attach */
 };
 
+/* One GC cycle as seen from outside. */
+struct gc_point {
+	uint64_t mono_ns;
+	uint64_t heap_marked; /* live heap after the cycle's mark */
+	uint32_t numgc;	      /* cycle number since the program started */
+};
+
+/*
+ * The Go heap's MemStats view without code in the target: a point per GC, the
+ * live object count, the allocation rate, and whether the runtime's heap
+ * profile is there to attribute memory to stacks.
+ */
+struct go_heap_trend {
+	bool active;
+	bool profiling;	      /* in-use by stack available (runtime heap profile) */
+	int64_t profile_rate; /* runtime.MemProfileRate now */
+	char profiling_note[512];
+	struct gc_point *gc; /* every GC seen since attach */
+	size_t ngc, cap_gc;
+	size_t gc_first_in_interval; /* index of the first GC of the current interval */
+	uint64_t heap_marked_at_attach; /* from gcController, when known */
+	bool have_marked_at_attach;
+	uint32_t numgc; /* as of the end of the interval */
+	bool have_numgc;
+	int64_t heap_objects; /* HeapObjects now (memstats.heapStats), when readable */
+	bool have_objects;
+	double objects_slope; /* objects per second over the session */
+	double heap_slope;    /* live heap after GC, bytes per second over the session */
+	double alloc_rate;    /* bytes allocated per second in the interval */
+	bool have_alloc_rate;
+};
+
 struct target_info {
 	char exe[256];
 	char cmdline[256];
@@ -83,11 +116,13 @@ struct session {
 	struct symbolizer sym;
 	struct series series;
 	struct view_info views[VIEW__MAX];
+	struct go_heap_trend heap;
 	struct fatal fatal;
 	uint64_t pidns_dev, pidns_ino;
 };
 
 extern const struct source_ops goroutine_source;
+extern const struct source_ops goheap_source;
 
 /* Turn a skeleton load failure into the right message and exit status. */
 void bpf_load_error(struct fatal *f, const char *what, int err);

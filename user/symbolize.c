@@ -170,6 +170,7 @@ static void symbolize_go(const struct module *m, uint64_t lookup, struct frame *
 		f.line = gf[i].line;
 		f.inlined = gf[i].inlined;
 		f.wrapper = !f.inlined && gobin_is_wrapper(m->mf->gb, gf[i].entry);
+		f.call_pc = gf[i].call_pc ? gf[i].call_pc + m->bias : 0;
 		push(fr, &f);
 	}
 }

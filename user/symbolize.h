@@ -21,6 +21,7 @@ struct frame {
 	int line;
 	bool inlined; /* inlined into the next frame */
 	bool wrapper; /* compiler-generated glue (Go), left out of displayed stacks */
+	uint64_t call_pc; /* inlined Go frames: runtime pc of the call in the next frame out */
 	const char *module; /* basename of the mapped file, "" if none */
 	uint64_t module_off; /* pc - mapping start + file offset */
 	uint64_t pc;

@@ -147,3 +147,19 @@ uint64_t hash_bytes(const void *p, size_t n, uint64_t seed)
 	}
 	return h;
 }
+
+double lsq_slope(const double *x, const double *y, size_t n)
+{
+	double sx = 0, sy = 0, sxx = 0, sxy = 0, d;
+
+	if (n < 2)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		sx += x[i];
+		sy += y[i];
+		sxx += x[i] * x[i];
+		sxy += x[i] * y[i];
+	}
+	d = n * sxx - sx * sx;
+	return d > 0 ? (n * sxy - sx * sy) / d : 0;
+}

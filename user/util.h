@@ -56,6 +56,9 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 uint64_t now_ns(void);
 uint64_t wall_ns(void);
 
+/* Least-squares slope of y over x (0 with fewer than two points). */
+double lsq_slope(const double *x, const double *y, size_t n);
+
 /* 64-bit FNV-1a, for hashing stacks and names. */
 uint64_t hash_bytes(const void *p, size_t n, uint64_t seed);
 

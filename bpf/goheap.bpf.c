@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The Go heap, cheaply. Per GC cycle: one uprobe in resetLive (g0 stack) gives
+ * the live heap after marking. Per allocation: nothing. When the binary's heap
+ * profiling is on, user space reads the runtime's own profile buckets; when it
+ * is off, a CPU-clock sampler notes the stacks that are inside the allocator,
+ * so allocation can be apportioned by stack at a cost set by the sampling rate,
+ * not by how much the program allocates.
+ */
+#include "common.bpf.h"
+#include "stacks.bpf.h"
+#include "goheap.h"
+
+/* Allocator functions as link-time [start, end); bias added when known. */
+const volatile __u64 alloc_lo[GO_ALLOC_RANGES] = {};
+const volatile __u64 alloc_hi[GO_ALLOC_RANGES] = {};
+const volatile __u32 nalloc_ranges = 0;
+/* How deep in the stack an allocator frame is looked for. */
+const volatile __u32 alloc_depth = 12;
+
+/* Set by user space once the target's load address is known (launched PIE targets). */
+__u64 text_bias = 0;
+__u32 bias_known = 0;
+__u64 counters[GO_HEAP_CNT__MAX] = {};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} gc_events SEC(".maps");
+
+/* Allocation samples per stack hash, cumulative. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u64);
+	__type(value, __u64);
+	__uint(max_entries, 16384);
+} alloc_samples SEC(".maps");
+
+SEC("uprobe")
+int go_gc_done(struct pt_regs *ctx)
+{
+	struct go_gc_event *e;
+
+	if (!is_target())
+		return 0;
+	__sync_fetch_and_add(&counters[GO_HEAP_CNT_GCS], 1);
+	e = bpf_ringbuf_reserve(&gc_events, sizeof(*e), 0);
+	if (!e) {
+		__sync_fetch_and_add(&counters[GO_HEAP_CNT_RB_FULL], 1);
+		return 0;
+	}
+	e->ts_ns = bpf_ktime_get_ns();
+	e->heap_marked = ctx->bx;
+	e->controller = ctx->ax;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+static __always_inline bool in_allocator(__u64 pc)
+{
+	for (int i = 0; i < GO_ALLOC_RANGES; i++) {
+		if (i >= nalloc_ranges)
+			break;
+		if (pc >= alloc_lo[i] + text_bias && pc < alloc_hi[i] + text_bias)
+			return true;
+	}
+	return false;
+}
+
+SEC("perf_event")
+int go_alloc_sample(struct bpf_perf_event_data *ctx)
+{
+	struct pt_regs *regs = (struct pt_regs *)&ctx->regs;
+	struct ls_stack *st;
+	__u64 h, *cnt, one = 1, cs;
+	long n;
+	bool hit = false;
+
+	if (!is_target() || !bias_known)
+		return 0;
+	/*
+	 * Only user-mode samples: the allocator is user code. Context fields must be
+	 * read whole (8 bytes): cs is a u16 inside a union in pt_regs since FRED.
+	 */
+	cs = *(volatile __u64 *)((void *)regs + __builtin_offsetof(struct pt_regs, ip) + 8);
+	if ((cs & 3) != 3)
+		return 0;
+	__sync_fetch_and_add(&counters[GO_HEAP_CNT_SAMPLES], 1);
+	st = stack_scratch_get();
+	if (!st)
+		return 0;
+	n = stack_walk(regs, st, false);
+	for (int i = 0; i < 16; i++) {
+		if (i >= n || i >= alloc_depth || i >= LS_MAX_STACK_DEPTH)
+			break;
+		if (in_allocator(st->pcs[i])) {
+			hit = true;
+			break;
+		}
+	}
+	if (!hit)
+		return 0;
+	__sync_fetch_and_add(&counters[GO_HEAP_CNT_ALLOC_SAMPLES], 1);
+	h = stack_store(st, n);
+	if (!h)
+		return 0;
+	cnt = bpf_map_lookup_elem(&alloc_samples, &h);
+	if (cnt)
+		__sync_fetch_and_add(cnt, 1);
+	else if (bpf_map_update_elem(&alloc_samples, &h, &one, BPF_NOEXIST)) {
+		cnt = bpf_map_lookup_elem(&alloc_samples, &h);
+		if (cnt)
+			__sync_fetch_and_add(cnt, 1);
+		else
+			__sync_fetch_and_add(&counters[GO_HEAP_CNT_SAMPLE_FULL], 1);
+	}
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

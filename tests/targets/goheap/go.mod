@@ -1,0 +1,3 @@
+module leakscope/tests/goheap
+
+go 1.19
