@@ -48,6 +48,7 @@ enum {
 	OPT_MAX_GOROUTINES = 1000,
 	OPT_MAX_STACKS,
 	OPT_ALLOC_PREFIX,
+	OPT_SAMPLE_HZ,
 };
 
 static const struct argp_option options[] = {
@@ -70,6 +71,9 @@ static const struct argp_option options[] = {
 	{"max-goroutines", OPT_MAX_GOROUTINES, "N", 0,
 	 "Goroutines tracked with their full creation stack (default 1048576)"},
 	{"max-stacks", OPT_MAX_STACKS, "N", 0, "Distinct stacks kept (default 16384)"},
+	{"sample-hz", OPT_SAMPLE_HZ, "HZ", 0,
+	 "Go programs without heap profiling: CPU samples per second per CPU used to "
+	 "apportion allocation by stack (default 999; cost grows with it)"},
 	{0},
 };
 
@@ -166,6 +170,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			cfg->native_mode = NATIVE_GROWTH;
 		else
 			usage_error(ps, "--mode '%s' unknown; give exact or growth", arg);
+		break;
+	case OPT_SAMPLE_HZ:
+		if (!parse_long(arg, 10, 100000, &v))
+			usage_error(ps, "--sample-hz '%s' out of range; give 10 to 100000", arg);
+		cfg->alloc_sample_hz = v;
 		break;
 	case OPT_ALLOC_PREFIX:
 		cfg->alloc_prefix = arg;

@@ -30,18 +30,21 @@ go_toolchains() {
 }
 
 # build_go TARGET FLAVOR VERSION GOCMD...: prints the binary's path.
-# FLAVOR: default | stripped (-ldflags=-s -w) | pie (-buildmode=pie) | stripped-pie
+# FLAVOR: default | stripped (-ldflags=-s -w) | pie (-buildmode=pie) | stripped-pie,
+# optionally +TAGS for build tags, e.g. stripped+pprof.
 build_go() {
 	local target=$1 flavor=$2 version=$3
 	shift 3
 	local src=$LEAKSCOPE_ROOT/tests/targets/$target
 	local out=$LEAKSCOPE_BUILD/targets/$version/$target-$flavor
-	local args=()
+	local args=() tags=
+	case $flavor in *+*) tags=${flavor#*+} flavor=${flavor%%+*} ;; esac
+	[ -n "$tags" ] && args+=(-tags "$tags")
 	case $flavor in
 	default) ;;
-	stripped) args=(-ldflags=-s\ -w) ;;
-	pie) args=(-buildmode=pie) ;;
-	stripped-pie) args=(-buildmode=pie -ldflags=-s\ -w) ;;
+	stripped) args+=(-ldflags=-s\ -w) ;;
+	pie) args+=(-buildmode=pie) ;;
+	stripped-pie) args+=(-buildmode=pie -ldflags=-s\ -w) ;;
 	*) echo "build_go: unknown flavor $flavor" >&2; return 1 ;;
 	esac
 	if [ -x "$out" ] && [ -z "$(find "$src" -newer "$out" -type f)" ]; then
