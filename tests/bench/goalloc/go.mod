@@ -1,0 +1,3 @@
+module leakscope/bench/goalloc
+
+go 1.19
