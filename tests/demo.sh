@@ -9,7 +9,8 @@ command -v go >/dev/null 2>&1 || go=/usr/lib/go-1.19/bin/go
 mkdir -p "$build/demo"
 (cd tests/targets/demo && GOTOOLCHAIN=local $go build -o "$build/demo/order-service" .)
 
-"$build/demo/order-service" -rate 100 &
+# GOGC=25: more GC cycles in a short demo, so the heap trend has points.
+GOGC=25 "$build/demo/order-service" -rate 200 &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null || true' EXIT
 sleep 1
@@ -17,6 +18,8 @@ echo
 echo "$ leakscope -p $pid 3 4"
 "$build/leakscope" -p $pid 3 4
 echo
-echo "The top stack is the leak: goroutines running main.handleOrder.func1, created in"
-echo "main.handleOrder, waiting in 'chan send' and growing every report."
+echo "Two leaks, each on top of its view and growing in every report:"
+echo " - GOROUTINES: main.handleOrder.func1, created in main.handleOrder, stuck in 'chan send'."
+echo " - GO HEAP IN USE: receipts allocated in main.rememberReceipt, never freed; the live"
+echo "   heap after each GC (GO HEAP trend) rises with them."
 echo "Machine-readable: $build/leakscope --json -p PID 3 4"

@@ -493,6 +493,8 @@ static int collect_profile(struct session *s, struct ghsrc *h)
 		sm = site_now(&s->series, b->site);
 		sm->live += llround(io);
 		sm->live_bytes += llround(ib);
+		sm->total_created += llround(ao);
+		sm->total_created_bytes += llround(ab);
 		if (b->have_prev) {
 			sm->created += llround(MAX(ao - b->prev_allocs, 0));
 			sm->created_bytes += llround(MAX(ab - b->prev_alloc_bytes, 0));

@@ -130,6 +130,9 @@ static void jrow(struct session *s, FILE *out, const struct view_rows *vr, size_
 		",\"live_at_attach\":%" PRId64 ",\"slope_per_s\":%.3f,\"grew_intervals\":%d"
 		",\"intervals\":%d",
 		r->live_first, r->slope, r->grew, r->observed);
+	if (vr->view == VIEW_GO_HEAP)
+		fprintf(out, ",\"alloc_objects\":%" PRIu64 ",\"alloc_space\":%" PRIu64,
+			r->now.total_created, r->now.total_created_bytes);
 	if (vr->view == VIEW_GOROUTINES) {
 		fputs(",\"start_func\":", out);
 		jstr(out, r->start_func);
@@ -139,6 +142,13 @@ static void jrow(struct session *s, FILE *out, const struct view_rows *vr, size_
 			site->flags & SITE_PRE_ATTACH ? "true" : "false",
 			site->flags & (SITE_PRE_ATTACH | SITE_NO_STACK) ? "false" : "true",
 			site->flags & SITE_RUNTIME ? "true" : "false");
+	}
+	if (vr->view == VIEW_THREADS) {
+		fputs(",\"names\":", out);
+		jstates(out, site);
+		fprintf(out, ",\"pre_attach\":%s,\"stack_captured\":%s",
+			site->flags & SITE_PRE_ATTACH ? "true" : "false",
+			site->flags & (SITE_PRE_ATTACH | SITE_NO_STACK) ? "false" : "true");
 	}
 	fputs(",\"frames\":", out);
 	jframes(out, r->frames);

@@ -57,6 +57,8 @@ struct sample {
 	uint64_t created, freed;	     /* events during the interval */
 	uint64_t created_bytes, freed_bytes; /* their bytes (heap views) */
 	uint64_t oldest_ns;		     /* age of the oldest live object, 0 if unknown */
+	/* Since the program started, when the source knows (pprof's alloc_* view). */
+	uint64_t total_created, total_created_bytes;
 };
 
 struct state_count {

@@ -1,23 +1,57 @@
-// demo: a small "order service" with a classic goroutine leak, for `make demo`.
+// demo: a small "order service" with two classic leaks, for `make demo`.
 //
-// handleOrder asks the inventory for a price with a timeout. When the lookup is
-// slow the handler gives up, but the goroutine doing the lookup then blocks
-// forever sending its answer on an unbuffered channel nobody reads: one leaked
-// goroutine per slow request. Beside it, a healthy worker pool and a ticker
-// show what steady goroutines look like.
+// Goroutines: handleOrder asks the inventory for a price with a timeout. When
+// the lookup is slow the handler gives up, but the goroutine doing the lookup
+// then blocks forever sending its answer on an unbuffered channel nobody reads:
+// one leaked goroutine per slow request.
+//
+// Heap: every order's receipt goes into a cache that is never evicted
+// (rememberReceipt), while the request's scratch buffers are garbage.
+//
+// Beside them, a healthy worker pool shows what steady goroutines look like.
+// net/http/pprof is linked (as in many services), so the Go runtime keeps its
+// heap profile and leakscope can show memory in use by allocation stack.
 package main
 
 import (
 	"flag"
 	"fmt"
 	"math/rand"
+	_ "net/http/pprof"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 )
 
 type order struct{ id, item int }
+
+type receipt struct {
+	id    int
+	price int
+	text  []byte
+}
+
+var (
+	receiptsMu sync.Mutex
+	receipts   = map[int]*receipt{}
+)
+
+// rememberReceipt has the heap bug: nothing ever removes a receipt.
+//
+//go:noinline
+func rememberReceipt(o order, price int) {
+	r := &receipt{id: o.id, price: price, text: make([]byte, 4096)}
+	receiptsMu.Lock()
+	receipts[o.id] = r
+	receiptsMu.Unlock()
+}
+
+//go:noinline
+func render(o order) []byte {
+	return []byte(fmt.Sprintf("order %d item %d", o.id, o.item))
+}
 
 //go:noinline
 func lookupPrice(item int) int {
@@ -47,7 +81,11 @@ func handleOrder(o order) (int, error) {
 //go:noinline
 func serve(orders <-chan order) {
 	for o := range orders {
-		handleOrder(o)
+		price, err := handleOrder(o)
+		_ = render(o) // scratch: garbage right away
+		if err == nil {
+			rememberReceipt(o, price)
+		}
 	}
 }
 
