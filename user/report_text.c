@@ -99,7 +99,7 @@ static void print_frames(struct session *s, FILE *out, const struct row *r)
 		fprintf(out, "        ... %d more frames (--depth to show them)\n", n - max);
 	if (!n && r->site->view == VIEW_GOROUTINES)
 		fputs("        (no go statement: started by the runtime itself)\n", out);
-	else if (!n)
+	else if (!n && r->site->view != VIEW_THREADS) /* for threads the title says why */
 		fputs("        (no stack)\n", out);
 }
 
@@ -136,6 +136,15 @@ static void row_title(FILE *out, const struct row *r)
 	const struct site *site = r->site;
 	const char *fn = r->start_func ? r->start_func : "?";
 
+	if (site->view == VIEW_THREADS) {
+		if (site->flags & SITE_PRE_ATTACH)
+			fputs("      threads that existed before attach (no creation stack):\n", out);
+		else if (site->flags & SITE_NO_STACK)
+			fputs("      threads created while attached, creation stack not captured:\n", out);
+		else
+			fputs("      threads created at:\n", out);
+		return;
+	}
 	if (site->view != VIEW_GOROUTINES) {
 		fprintf(out, "      %s:\n", view_desc(site->view)->site_label);
 		return;
@@ -200,6 +209,16 @@ static void totals_line(struct session *s, FILE *out, const struct view_rows *vr
 	(void)s;
 }
 
+/* What the last column of a count view breaks each row down by. */
+static const char *breakdown(enum view_kind view, bool summary)
+{
+	if (view == VIEW_GOROUTINES)
+		return summary ? "STATE NOW" : "STATE";
+	if (view == VIEW_THREADS)
+		return summary ? "NAMES NOW" : "NAMES";
+	return "";
+}
+
 static void columns(FILE *out, const struct view_rows *vr)
 {
 	const struct view_desc *d = view_desc(vr->view);
@@ -209,10 +228,10 @@ static void columns(FILE *out, const struct view_rows *vr)
 		if (vr->summary)
 			fprintf(out, "  %9s %9s %9s %9s %5s %9s %9s  %s\n", "LIVE", "AT ATTACH",
 				"NET", "GROWTH/s", "GREW", d->created, d->freed,
-				vr->view == VIEW_GOROUTINES ? "STATE NOW" : "");
+				breakdown(vr->view, true));
 		else
 			fprintf(out, "  %9s %9s %9s %9s %9s  %s\n", "LIVE", "NET", "RATE/s",
-				d->created, d->freed, vr->view == VIEW_GOROUTINES ? "STATE" : "");
+				d->created, d->freed, breakdown(vr->view, false));
 		break;
 	case STYLE_BYTES:
 		if (vr->summary)
@@ -247,7 +266,8 @@ static void row_numbers(FILE *out, const struct view_rows *vr, const struct row 
 			fprintf(out, "  %9s %9s %+9.1f %9s %9s  ", num(r->now.live, false),
 				num(r->net, true), tidy(r->rate), num(r->now.created, false),
 				num(r->now.freed, false));
-		if (vr->view == VIEW_GOROUTINES)
+		/* Goroutines: wait states; threads: thread names. */
+		if (vr->view == VIEW_GOROUTINES || vr->view == VIEW_THREADS)
 			print_states(out, r->site);
 		break;
 	case STYLE_BYTES:
@@ -333,8 +353,6 @@ static void text_view(struct session *s, FILE *out, const struct view_rows *vr)
 	} else {
 		totals_line(s, out, vr);
 	}
-	for (int i = 0; i < vi->nlines; i++)
-		fprintf(out, "  %s\n", vi->lines[i]);
 	if (vi->note[0])
 		fprintf(out, "  note: %s\n", vi->note);
 	if (vi->drops)

@@ -61,8 +61,6 @@ struct source_ops {
 struct view_info {
 	bool active;
 	char note[512];	 /* caveats shown under the view's header, "" if none */
-	char lines[4][256]; /* extra lines under the totals (e.g. the Go heap trend) */
-	int nlines;
 	uint64_t drops;	 /* events lost since attach (maps full, stacks lost) */
 	int64_t untracked; /* e.g. goroutines that existed before attach */
 };
@@ -123,6 +121,7 @@ struct session {
 
 extern const struct source_ops goroutine_source;
 extern const struct source_ops goheap_source;
+extern const struct source_ops thread_source;
 
 /* Turn a skeleton load failure into the right message and exit status. */
 void bpf_load_error(struct fatal *f, const char *what, int err);
