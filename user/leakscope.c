@@ -42,7 +42,8 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, ap);
 }
 
-static const struct source_ops *const all_sources[] = {&goroutine_source, &goheap_source};
+static const struct source_ops *const all_sources[] = {&goroutine_source, &goheap_source,
+							   &thread_source};
 
 struct active_source {
 	const struct source_ops *ops;

@@ -42,10 +42,16 @@ fi
 # Targets.
 expect "no such pid" 3 "no process with PID 999999" "$LEAKSCOPE" -p 999999
 expect "no such command" 3 "cannot run '/nonexistent/server'" "$LEAKSCOPE" -- /nonexistent/server
-sleep 30 &
-sleeper=$!
-expect "not a Go program" 4 "is not a Go program" "$LEAKSCOPE" -p $sleeper
-kill $sleeper
+# Static and stripped: no Go, and no symbol (pthread_create, malloc) to probe natively.
+printf '#include <unistd.h>\nint main(void) { for (;;) pause(); }\n' >"$tmp/idle.c"
+if gcc -static -s -O2 -o "$tmp/idle-static" "$tmp/idle.c" 2>"$tmp/gcc.err"; then
+	"$tmp/idle-static" &
+	idle=$!
+	expect "nothing to trace (static, stripped, not Go)" 4 "is not a Go program" "$LEAKSCOPE" -p $idle
+	kill $idle
+else
+	fail "nothing to trace (static, stripped, not Go)" "cannot build a static program: $(head -2 "$tmp/gcc.err")"
+fi
 
 # Go versions leakscope does not know: a Go binary without DWARF whose build info
 # claims another release (same length, so the file stays valid).
@@ -128,7 +134,7 @@ fi
 "$LEAKSCOPE" --json -T 0 1 3 -- "$bin" -pre 50 -leak 0 -duration 10s >"$tmp/launch.json" 2>"$tmp/launch.err"
 rc=$?
 live=$(jq -s '[.[] | select(.type=="stack" and .final and .start_func=="main.blockForever" and .stack_captured) | .live] | add // 0' "$tmp/launch.json")
-pre=$(jq -s '[.[] | select(.type=="stack" and .final and .pre_attach) | .live] | add // 0' "$tmp/launch.json")
+pre=$(jq -s '[.[] | select(.type=="stack" and .view=="goroutines" and .final and .pre_attach) | .live] | add // 0' "$tmp/launch.json")
 if [ $rc -eq 0 ] && [ "$live" = 50 ] && [ "$pre" = 0 ]; then
 	pass "-- COMMAND: all goroutines attributed with full stacks"
 else
