@@ -192,7 +192,7 @@ static size_t prev_slot(struct gsrc *g, const struct go_site_key *k)
 	for (;; i++) {
 		struct site_prev *p = &g->prev[i & (g->cap_prev - 1)];
 
-		if (!p->key.stack && !p->key.startpc && !p->created)
+		if (!p->created) /* empty: cumulative counts start at 1 */
 			return i & (g->cap_prev - 1);
 		if (!memcmp(&p->key, k, sizeof(*k)))
 			return i & (g->cap_prev - 1);
