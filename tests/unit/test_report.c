@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The report path fed recorded series, without BPF or a target: ranking, net
+ * and rates, session growth and totals, and that both writers produce what they
+ * promise (the JSON is checked by tests/unit/report.sh with jq).
+ *
+ * usage: test_report OUT.json
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+
+static int checks, failures;
+
+#define CHECK(cond, ...)                                                                           \
+	do {                                                                                       \
+		checks++;                                                                          \
+		if (!(cond)) {                                                                     \
+			failures++;                                                                \
+			fprintf(stderr, "test_report: FAIL %s:%d: ", __FILE__, __LINE__);          \
+			fprintf(stderr, __VA_ARGS__);                                              \
+			fputc('\n', stderr);                                                       \
+		}                                                                                  \
+	} while (0)
+
+/* Sites: a leak growing by 100 per interval, a steady site, one that shrinks. */
+static const uint64_t leak_pcs[] = {0x1000, 0x2000};
+static const uint64_t steady_pcs[] = {0x3000};
+static const uint64_t shrink_pcs[] = {0x4000, 0x5000};
+
+static void record(struct session *s, int intervals)
+{
+	for (int i = 0; i <= intervals; i++) {
+		struct sample *sm;
+
+		series_next_interval(&s->series);
+		/* Interval lengths come from the clock; make them exactly 1 s. */
+		s->series.intervals[i].mono_ns = s->series.start_mono_ns + (i + 1) * 1000000000ull;
+		s->series.intervals[i].seconds = 1.0;
+
+		sm = site_now(&s->series, series_site(&s->series, VIEW_GOROUTINES, leak_pcs, 2, 0, 0));
+		sm->live = 100 * (i + 1);
+		sm->created = i ? 100 : 0;
+		sm = site_now(&s->series, series_site(&s->series, VIEW_GOROUTINES, steady_pcs, 1, 0, 0));
+		sm->live = 5;
+		sm->created = sm->freed = 1000;
+		sm = site_now(&s->series, series_site(&s->series, VIEW_GOROUTINES, shrink_pcs, 2, 0, 0));
+		sm->live = 50 - 10 * i;
+		sm->freed = i ? 10 : 0;
+		/* A heap site: 1 MiB more per interval. */
+		sm = site_now(&s->series, series_site(&s->series, VIEW_NATIVE_HEAP, leak_pcs, 2, 0, 0));
+		sm->live = i + 1;
+		sm->live_bytes = (i + 1) << 20;
+		sm->created = 1;
+		sm->created_bytes = 1 << 20;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static struct config cfg = {.top = 10, .max_depth = 16, .format = OUT_JSON};
+	static struct session s;
+	struct view_rows vr;
+	FILE *out;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: test_report OUT.json\n");
+		return 2;
+	}
+	for (int v = 0; v < VIEW__MAX; v++)
+		cfg.views[v] = true;
+	s.cfg = &cfg;
+	s.pid = 4242;
+	snprintf(s.target.exe, sizeof(s.target.exe), "recorded");
+	series_init(&s.series);
+	symbolizer_init(&s.sym, 0); /* no such process: frames stay unresolved */
+	record(&s, 5);
+	s.views[VIEW_GOROUTINES].active = true;
+	s.views[VIEW_NATIVE_HEAP].active = true;
+
+	/* The last interval: the leak grew by 100 in 1 s and ranks first. */
+	view_build(&s, VIEW_GOROUTINES, false, &vr);
+	CHECK(vr.n == 3, "3 goroutine rows, got %zu", vr.n);
+	CHECK(vr.v[0].site->pcs[0] == 0x1000, "leak ranks first");
+	CHECK(vr.v[0].net == 100 && fabs(vr.v[0].rate - 100) < 1e-9, "leak net 100, rate 100/s: %lld %f",
+	      (long long)vr.v[0].net, vr.v[0].rate);
+	CHECK(vr.v[2].site->pcs[0] == 0x4000 && vr.v[2].net == -10, "shrinking site last, net -10");
+	CHECK(vr.tot.live == 600 + 5 + 0, "total live %lld", (long long)vr.tot.live);
+	CHECK(vr.tot.created == 1100, "total created %llu", (unsigned long long)vr.tot.created);
+	view_rows_free(&vr);
+
+	/* The session: growth since attach, slope, intervals grown. */
+	view_build(&s, VIEW_GOROUTINES, true, &vr);
+	CHECK(vr.v[0].site->pcs[0] == 0x1000, "leak ranks first over the session");
+	CHECK(vr.v[0].live_first == 100 && vr.v[0].net == 500, "leak from 100 at attach, +500: %lld %lld",
+	      (long long)vr.v[0].live_first, (long long)vr.v[0].net);
+	CHECK(fabs(vr.v[0].slope - 100) < 1e-6, "leak slope 100/s, got %f", vr.v[0].slope);
+	CHECK(vr.v[0].grew == 5 && vr.v[0].observed == 6, "grew 5 of 5: %d/%d", vr.v[0].grew,
+	      vr.v[0].observed - 1);
+	CHECK(vr.v[0].created_total == 500, "created over the session %llu",
+	      (unsigned long long)vr.v[0].created_total);
+	CHECK(vr.v[1].site->pcs[0] == 0x3000 && vr.v[1].net == 0 && vr.v[1].slope == 0,
+	      "steady site second, flat");
+	view_rows_free(&vr);
+
+	/* Bytes views rank by bytes. */
+	view_build(&s, VIEW_NATIVE_HEAP, true, &vr);
+	CHECK(vr.n == 1 && fabs(vr.v[0].bytes_slope - 1048576) < 1e-3, "heap slope 1 MiB/s, got %f",
+	      vr.n ? vr.v[0].bytes_slope : 0);
+	view_rows_free(&vr);
+
+	/* --top 1 shows one row per view. */
+	cfg.top = 1;
+	view_build(&s, VIEW_GOROUTINES, false, &vr);
+	CHECK(vr.shown == 1 && vr.n == 3, "top 1 of 3");
+	view_rows_free(&vr);
+	cfg.top = 0;
+
+	out = fopen(argv[1], "w");
+	if (!out) {
+		perror(argv[1]);
+		return 2;
+	}
+	report_write(&s, out, END_NONE);
+	report_write(&s, out, END_COUNT);
+	fclose(out);
+	cfg.format = OUT_TEXT;
+	report_write(&s, stdout, END_COUNT);
+
+	printf("test_report: %d checks, %d failures\n", checks, failures);
+	return failures ? 1 : 0;
+}
