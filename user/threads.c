@@ -732,15 +732,16 @@ static int tsrc_collect(struct session *s, void *state)
 	vi->note[0] = 0;
 	if (pre)
 		snprintf(vi->note, sizeof(vi->note),
-			 "%lld threads existed before attach: shown together, by name, without a "
+			 "%lld %s existed before attach: shown together, by name, without a "
 			 "creation stack",
-			 (long long)pre);
+			 (long long)pre, pre == 1 ? "thread" : "threads");
 	if (untracked) {
 		size_t len = strlen(vi->note);
 
 		snprintf(vi->note + len, sizeof(vi->note) - len,
-			 "%s%lld threads were created without being seen (counted, no stack)",
-			 len ? "; " : "", (long long)untracked);
+			 "%s%lld %s created without being seen (counted, no stack)",
+			 len ? "; " : "", (long long)untracked,
+			 untracked == 1 ? "thread was" : "threads were");
 	}
 	log_debug("threads: %zu in the map, %zu in /proc, created %llu, exited %llu, clone "
 		  "without probe %llu, unknown exits %llu",

@@ -1,0 +1,3 @@
+module leakscope/tests/gothreadscgo
+
+go 1.19

@@ -1,0 +1,3 @@
+module leakscope/tests/gothreads
+
+go 1.19
