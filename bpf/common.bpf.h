@@ -31,4 +31,26 @@ static __always_inline bool is_target(void)
 	return current_tgid() == target_tgid;
 }
 
+/*
+ * Add n to the counter of key in a hash map of __u64, creating it when missing
+ * (another CPU may create it first: then add to theirs). False when the map is
+ * full, for the caller to count as a drop.
+ */
+static __always_inline bool count_key(void *map, const void *key, __u64 n)
+{
+	__u64 *v = bpf_map_lookup_elem(map, key);
+
+	if (v) {
+		__sync_fetch_and_add(v, n);
+		return true;
+	}
+	if (!bpf_map_update_elem(map, key, &n, BPF_NOEXIST))
+		return true;
+	v = bpf_map_lookup_elem(map, key);
+	if (!v)
+		return false;
+	__sync_fetch_and_add(v, n);
+	return true;
+}
+
 #endif

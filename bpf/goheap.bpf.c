@@ -72,7 +72,7 @@ int go_alloc_sample(struct bpf_perf_event_data *ctx)
 {
 	struct pt_regs *regs = (struct pt_regs *)&ctx->regs;
 	struct ls_stack *st;
-	__u64 h, *cnt, one = 1, cs;
+	__u64 h, cs;
 	long n;
 	bool hit = false;
 
@@ -104,16 +104,8 @@ int go_alloc_sample(struct bpf_perf_event_data *ctx)
 	h = stack_store(st, n);
 	if (!h)
 		return 0;
-	cnt = bpf_map_lookup_elem(&alloc_samples, &h);
-	if (cnt)
-		__sync_fetch_and_add(cnt, 1);
-	else if (bpf_map_update_elem(&alloc_samples, &h, &one, BPF_NOEXIST)) {
-		cnt = bpf_map_lookup_elem(&alloc_samples, &h);
-		if (cnt)
-			__sync_fetch_and_add(cnt, 1);
-		else
-			__sync_fetch_and_add(&counters[GO_HEAP_CNT_SAMPLE_FULL], 1);
-	}
+	if (!count_key(&alloc_samples, &h, 1))
+		__sync_fetch_and_add(&counters[GO_HEAP_CNT_SAMPLE_FULL], 1);
 	return 0;
 }
 

@@ -35,7 +35,7 @@ int go_newproc(struct pt_regs *ctx)
 {
 	struct go_goroutine gr = {}, *old;
 	struct go_site_key site = {};
-	__u64 g, rax, rbx, *created, one = 1;
+	__u64 g, rax, rbx;
 
 	if (!is_target())
 		return 0;
@@ -68,17 +68,8 @@ int go_newproc(struct pt_regs *ctx)
 	}
 
 	site.stack = gr.stack;
-	created = bpf_map_lookup_elem(&sites, &site);
-	if (created) {
-		__sync_fetch_and_add(created, 1);
-	} else if (bpf_map_update_elem(&sites, &site, &one, BPF_NOEXIST)) {
-		/* Lost a race with another CPU inserting it, or the map is full. */
-		created = bpf_map_lookup_elem(&sites, &site);
-		if (created)
-			__sync_fetch_and_add(created, 1);
-		else
-			__sync_fetch_and_add(&counters[GO_CNT_SITE_FULL], 1);
-	}
+	if (!count_key(&sites, &site, 1))
+		__sync_fetch_and_add(&counters[GO_CNT_SITE_FULL], 1);
 	return 0;
 }
 

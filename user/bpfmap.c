@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include <errno.h>
 #include <linux/types.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #endif
 
 #include "bpfmap.h"
+#include "elffile.h"
 #include "session.h"
 #include "stacks.h"
 #include "util.h"
@@ -164,4 +166,95 @@ void bpf_load_error(struct fatal *f, const char *what, int err)
 	else
 		fatal_set(f, EXIT_KERNEL, "cannot load the %s BPF program: %s", what,
 			  strerror(-err));
+}
+
+void cum_deltas_init(struct cum_deltas *c, size_t key_size)
+{
+	memset(c, 0, sizeof(*c));
+	c->key_size = key_size;
+	c->slot_size = (9 + key_size + 7) & ~(size_t)7;
+}
+
+void cum_deltas_free(struct cum_deltas *c)
+{
+	free(c->slots);
+	memset(c, 0, sizeof(*c));
+}
+
+static uint8_t *cum_slot(uint8_t *slots, size_t cap, size_t slot_size, size_t key_size,
+			 const void *key)
+{
+	for (size_t i = hash_bytes(key, key_size, 0);; i++) {
+		uint8_t *p = slots + (i & (cap - 1)) * slot_size;
+
+		if (!p[8] || !memcmp(p + 9, key, key_size))
+			return p;
+	}
+}
+
+uint64_t cum_delta(struct cum_deltas *c, const void *key, uint64_t now)
+{
+	uint64_t last = 0;
+	uint8_t *p;
+
+	if (2 * (c->n + 1) > c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 1024;
+		uint8_t *slots = xcalloc(cap, c->slot_size);
+
+		for (size_t i = 0; i < c->cap; i++) {
+			uint8_t *old = c->slots + i * c->slot_size;
+
+			if (old[8])
+				memcpy(cum_slot(slots, cap, c->slot_size, c->key_size, old + 9), old,
+				       c->slot_size);
+		}
+		free(c->slots);
+		c->slots = slots;
+		c->cap = cap;
+	}
+	p = cum_slot(c->slots, c->cap, c->slot_size, c->key_size, key);
+	if (p[8]) {
+		memcpy(&last, p, 8);
+	} else {
+		p[8] = 1;
+		memcpy(p + 9, key, c->key_size);
+		c->n++;
+	}
+	memcpy(p, &now, 8);
+	return now > last ? now - last : 0;
+}
+
+struct bpf_link *uprobe_attach(struct session *s, struct bpf_program *prog, const char *path,
+			       const struct elf_file *elf, uint64_t vaddr, uint64_t cookie,
+			       const char *what, struct fatal *f)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = cookie);
+	struct bpf_link *l;
+	uint64_t off;
+	int err;
+
+	if (elf_vaddr_to_offset(elf, vaddr, &off)) {
+		if (f)
+			fatal_set(f, EXIT_ERROR, "%s probe address 0x%llx not in %s", what,
+				  (unsigned long long)vaddr, path);
+		else
+			log_warn("%s probe address 0x%llx not in %s", what,
+				 (unsigned long long)vaddr, path);
+		return NULL;
+	}
+	l = bpf_program__attach_uprobe_opts(prog, s->pid, path, off, &opts);
+	if (!l) {
+		err = -errno;
+		if (f)
+			fatal_set(f, err == -EPERM ? EXIT_PERMISSION : EXIT_KERNEL,
+				  "cannot attach a uprobe to %s in %s: %s", what, path,
+				  strerror(-err));
+		else
+			log_warn("cannot attach a uprobe to %s in %s: %s", what, path,
+				 strerror(-err));
+		return NULL;
+	}
+	log_debug("%s probed at 0x%llx (file offset 0x%llx) in %s", what,
+		  (unsigned long long)vaddr, (unsigned long long)off, path);
+	return l;
 }

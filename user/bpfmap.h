@@ -43,4 +43,35 @@ void stack_store_free(struct stack_store *st);
 /* The pcs for hash; *n = 0 when unknown. Pointer valid until stack_store_free. */
 const uint64_t *stack_store_get(struct stack_store *st, uint64_t hash, int *n);
 
+/*
+ * BPF keeps cumulative counters per key; reports want what happened since the
+ * last look. Keys are compared as bytes.
+ */
+struct cum_deltas {
+	size_t key_size, slot_size;
+	uint8_t *slots; /* {u64 last, u8 used, key[key_size]} each */
+	size_t n, cap;
+};
+
+void cum_deltas_init(struct cum_deltas *c, size_t key_size);
+void cum_deltas_free(struct cum_deltas *c);
+/* now - the value last seen for key (all of now the first time); remembers now. */
+uint64_t cum_delta(struct cum_deltas *c, const void *key, uint64_t now);
+
+struct session;
+struct fatal;
+struct elf_file;
+struct bpf_program;
+struct bpf_link;
+
+/*
+ * Attach prog as a uprobe at link-time address vaddr of the ELF file at path (as
+ * the target sees it), filtered to the target's process, with a BPF cookie. On
+ * failure, NULL and either *f set (with the documented exit status) or, when f is
+ * NULL, a warning naming `what`.
+ */
+struct bpf_link *uprobe_attach(struct session *s, struct bpf_program *prog, const char *path,
+			       const struct elf_file *elf, uint64_t vaddr, uint64_t cookie,
+			       const char *what, struct fatal *f);
+
 #endif

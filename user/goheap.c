@@ -77,10 +77,7 @@ struct ghsrc {
 	size_t nb, cap;
 	struct stack_store stacks;
 	struct map_dump samples;
-	struct sample_count {
-		uint64_t hash, count;
-	} *prev_samples;
-	size_t nprev_samples;
+	struct cum_deltas samples_seen; /* per stack hash */
 	uint64_t prev_total_alloc, prev_total_alloc_ns;
 	bool have_total_alloc;
 	/* HeapObjects history for its slope */
@@ -269,7 +266,7 @@ static int ghsrc_attach(struct session *s, void **state)
 	struct gofunc reset;
 	struct ghsrc *h;
 	const void *code;
-	uint64_t probe, off, lo[GO_ALLOC_RANGES], hi[GO_ALLOC_RANGES];
+	uint64_t probe, lo[GO_ALLOC_RANGES], hi[GO_ALLOC_RANGES];
 	size_t len;
 	int err, n;
 
@@ -318,19 +315,10 @@ static int ghsrc_attach(struct session *s, void **state)
 		log_warn("runtime.(*gcControllerState).resetLive not found: no heap trend after GC");
 	} else {
 		probe = disasm_first_emulated(code, len, reset.entry, DISASM_RAX | DISASM_RBX);
-		if (elf_vaddr_to_offset(h->mf->elf, probe, &off)) {
-			err = -ENOENT;
-			fatal_set(&s->fatal, EXIT_ERROR, "GC probe address 0x%llx not in the file",
-				  (unsigned long long)probe);
-			goto fail;
-		}
-		h->gc_link = bpf_program__attach_uprobe(h->skel->progs.go_gc_done, false, s->pid,
-							s->exe_path, off);
+		h->gc_link = uprobe_attach(s, h->skel->progs.go_gc_done, s->exe_path, h->mf->elf,
+					   probe, 0, "the GC cycle (resetLive)", &s->fatal);
 		if (!h->gc_link) {
-			err = -errno;
-			fatal_set(&s->fatal, err == -EPERM ? EXIT_PERMISSION : EXIT_KERNEL,
-				  "cannot attach the GC uprobe to %s: %s", s->exe_path,
-				  strerror(-err));
+			err = -ENOENT;
 			goto fail;
 		}
 		log_debug("GC probe at resetLive+%llu",
@@ -343,6 +331,7 @@ static int ghsrc_attach(struct session *s, void **state)
 		goto fail;
 	}
 	stack_store_init(&h->stacks, bpf_map__fd(h->skel->maps.stacks));
+	cum_deltas_init(&h->samples_seen, sizeof(uint64_t));
 
 	resolve(s, h);
 	/*
@@ -530,13 +519,6 @@ static int runtime_frames(struct ghsrc *h, const uint64_t *pcs, int n)
 	return k;
 }
 
-static int cmp_hash(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 static void collect_samples(struct session *s, struct ghsrc *h, uint64_t alloc_delta,
 			    bool have_delta)
 {
@@ -549,24 +531,11 @@ static void collect_samples(struct session *s, struct ghsrc *h, uint64_t alloc_d
 		log_warn("reading allocation samples: %s", strerror(-err));
 		return;
 	}
-	/* Per-stack deltas against the previous dump (kept sorted by hash). */
+	/* Samples per stack since the last interval. */
 	uint64_t *delta = xcalloc(h->samples.n ? h->samples.n : 1, sizeof(uint64_t));
 	for (size_t i = 0; i < h->samples.n; i++) {
-		uint64_t hash = *(uint64_t *)map_dump_key(&h->samples, i);
-		uint64_t cnt = *(uint64_t *)map_dump_value(&h->samples, i), before = 0;
-		size_t lo = 0, hi = h->nprev_samples;
-
-		while (lo < hi) {
-			size_t mid = (lo + hi) / 2;
-
-			if (h->prev_samples[mid].hash < hash)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		if (lo < h->nprev_samples && h->prev_samples[lo].hash == hash)
-			before = h->prev_samples[lo].count;
-		delta[i] = cnt > before ? cnt - before : 0;
+		delta[i] = cum_delta(&h->samples_seen, map_dump_key(&h->samples, i),
+				     *(uint64_t *)map_dump_value(&h->samples, i));
 		total += delta[i];
 	}
 	for (size_t i = 0; i < h->samples.n; i++) {
@@ -593,15 +562,6 @@ static void collect_samples(struct session *s, struct ghsrc *h, uint64_t alloc_d
 			sm->created_bytes += (double)alloc_delta * delta[i] / total;
 	}
 	free(delta);
-	/* Remember this dump, sorted by hash, for the next deltas. */
-	h->prev_samples = xrealloc(h->prev_samples,
-				   (h->samples.n ? h->samples.n : 1) * sizeof(*h->prev_samples));
-	for (size_t i = 0; i < h->samples.n; i++) {
-		h->prev_samples[i].hash = *(uint64_t *)map_dump_key(&h->samples, i);
-		h->prev_samples[i].count = *(uint64_t *)map_dump_value(&h->samples, i);
-	}
-	h->nprev_samples = h->samples.n;
-	qsort(h->prev_samples, h->nprev_samples, sizeof(*h->prev_samples), cmp_hash);
 }
 
 /* MemStats.HeapObjects: the three heapStats shards, summed (what ReadMemStats does). */
@@ -751,7 +711,7 @@ static void ghsrc_detach(void *state)
 	for (size_t i = 0; i < h->nb; i++)
 		free(h->b[i].pcs);
 	free(h->b);
-	free(h->prev_samples);
+	cum_deltas_free(&h->samples_seen);
 	free(h->obj_t);
 	free(h->obj_v);
 	free(h);

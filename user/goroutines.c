@@ -21,11 +21,6 @@
 
 #define MAX_RET_PROBES 8
 
-struct site_prev {
-	struct go_site_key key;
-	uint64_t created; /* cumulative count seen last interval */
-};
-
 struct gsrc {
 	struct goroutines_bpf *skel;
 	struct bpf_link *links[MAX_RET_PROBES];
@@ -40,8 +35,7 @@ struct gsrc {
 	bool baseline_done;
 	struct stack_store stacks;
 	struct map_dump gmap, sites;
-	struct site_prev *prev; /* open-addressed by key hash */
-	size_t nprev, cap_prev;
+	struct cum_deltas created; /* per go_site_key */
 	/* startpc -> is a runtime goroutine, cached */
 	uint64_t *rt_start_pcs, *user_start_pcs;
 	size_t nrt, nuser;
@@ -140,21 +134,11 @@ static int gsrc_attach(struct session *s, void **state)
 		goto fail;
 	}
 	for (int i = 0; i < n; i++) {
-		uint64_t off;
-
-		if (elf_vaddr_to_offset(g->mf->elf, addrs[i], &off)) {
-			err = -ENOENT;
-			fatal_set(&s->fatal, EXIT_ERROR, "probe address 0x%llx not in the file",
-				  (unsigned long long)addrs[i]);
-			goto fail;
-		}
-		g->links[g->nlinks] = bpf_program__attach_uprobe(g->skel->progs.go_newproc, false,
-								 s->pid, s->exe_path, off);
+		g->links[g->nlinks] = uprobe_attach(s, g->skel->progs.go_newproc, s->exe_path,
+						    g->mf->elf, addrs[i], 0, "goroutine creation",
+						    &s->fatal);
 		if (!g->links[g->nlinks]) {
-			err = -errno;
-			fatal_set(&s->fatal, err == -EPERM ? EXIT_PERMISSION : EXIT_KERNEL,
-				  "cannot attach a uprobe to %s at 0x%llx: %s", s->exe_path,
-				  (unsigned long long)off, strerror(-err));
+			err = -ENOENT;
 			goto fail;
 		}
 		g->nlinks++;
@@ -162,6 +146,7 @@ static int gsrc_attach(struct session *s, void **state)
 	log_debug("goroutine creation probe: %d site(s), first at 0x%llx (%s)", n,
 		  (unsigned long long)addrs[0], reg == GO_NEWG_RBX ? "runqput call" : "newproc1 RET");
 	stack_store_init(&g->stacks, bpf_map__fd(g->skel->maps.stacks));
+	cum_deltas_init(&g->created, sizeof(struct go_site_key));
 
 	/* Everything alive now existed before attach; remember where they end. */
 	if (!try_runtime(s, g) && !go_runtime_scan(&g->rt)) {
@@ -183,47 +168,6 @@ fail:
 	goroutines_bpf__destroy(g->skel);
 	free(g);
 	return err;
-}
-
-static size_t prev_slot(struct gsrc *g, const struct go_site_key *k)
-{
-	size_t i = hash_bytes(k, sizeof(*k), 0);
-
-	for (;; i++) {
-		struct site_prev *p = &g->prev[i & (g->cap_prev - 1)];
-
-		if (!p->created) /* empty: cumulative counts start at 1 */
-			return i & (g->cap_prev - 1);
-		if (!memcmp(&p->key, k, sizeof(*k)))
-			return i & (g->cap_prev - 1);
-	}
-}
-
-/* Events since the last interval for one site key: cumulative now - cumulative before. */
-static uint64_t created_delta(struct gsrc *g, const struct go_site_key *k, uint64_t cum)
-{
-	struct site_prev *p;
-	uint64_t d;
-
-	if (2 * (g->nprev + 1) > g->cap_prev) {
-		struct site_prev *old = g->prev;
-		size_t oldcap = g->cap_prev;
-
-		g->cap_prev = g->cap_prev ? 2 * g->cap_prev : 1024;
-		g->prev = xcalloc(g->cap_prev, sizeof(*g->prev));
-		for (size_t i = 0; i < oldcap; i++)
-			if (old[i].created)
-				g->prev[prev_slot(g, &old[i].key)] = old[i];
-		free(old);
-	}
-	p = &g->prev[prev_slot(g, k)];
-	if (!p->created) {
-		p->key = *k;
-		g->nprev++;
-	}
-	d = cum - p->created;
-	p->created = cum;
-	return d;
 }
 
 /* Is the goroutine started at startpc one of the runtime's own (not in NumGoroutine)? */
@@ -337,7 +281,7 @@ static int gsrc_collect(struct session *s, void *state)
 	for (size_t i = 0; i < g->sites.n; i++) {
 		const struct go_site_key *k = map_dump_key(&g->sites, i);
 		uint64_t cum = *(uint64_t *)map_dump_value(&g->sites, i);
-		uint64_t d = created_delta(g, k, cum);
+		uint64_t d = cum_delta(&g->created, k, cum);
 
 		if (d)
 			site_now(ser, site_for_stack(s, g, k->stack, k->startpc))->created += d;
@@ -423,7 +367,7 @@ static void gsrc_detach(void *state)
 	map_dump_free(&g->gmap);
 	map_dump_free(&g->sites);
 	go_runtime_free(&g->rt);
-	free(g->prev);
+	cum_deltas_free(&g->created);
 	free(g->rt_start_pcs);
 	free(g->user_start_pcs);
 	free(g);
