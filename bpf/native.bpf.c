@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Outstanding malloc-family allocations by allocation stack.
+ *
+ * Allocating functions get an entry probe and a return probe at their first
+ * instruction (one trap on the way in, one on the way out); free and munmap get
+ * only an entry probe, placed by user space on the first instruction the kernel
+ * emulates (free: the `je` after `test rdi,rdi`). The entry takes the stack and
+ * the arguments; the return records the block under the address it returned,
+ * only if the call succeeded. free deletes the record. Per-stack counters hold
+ * what was allocated; what is still outstanding is the allocs map itself, which
+ * user space reads in batches each interval.
+ *
+ * The uprobes are attached with the target's PID, so the kernel installs them in
+ * its address space only and filters out anyone else: no is_target() here.
+ */
+#include "common.bpf.h"
+#include "stacks.bpf.h"
+#include "native.h"
+
+#define MAP_ANONYMOUS 0x20
+#define PAGE_SIZE 4096
+
+/*
+ * An allocator call made while one of the same thread is in progress, deeper on
+ * the same stack, is the allocator's own doing (glibc: malloc -> mmap,
+ * realloc(NULL, n) -> malloc, memalign -> malloc, reallocarray -> realloc by tail
+ * call): the outer call accounts for the block. "Deeper" is bounded so that a
+ * record left behind by a return we never saw cannot swallow later calls forever.
+ */
+#define NEST_SPAN (64 << 10)
+#define NEST_MAX_NS 1000000000ull
+
+/* The outer allocator call a thread is in, from its entry probe to its return. */
+struct pending {
+	__u64 sp;	/* rsp at entry; the return sees it + 8 */
+	__u64 size;	/* bytes asked for; ~0 when the request overflows */
+	__u64 arg;	/* realloc: the old block; posix_memalign: where the result goes */
+	__u64 stack;
+	__u64 start_ns;
+	__u32 kind;
+	__u32 active;
+};
+
+/*
+ * Per thread, and gone with the thread. Keyed by thread alone is enough because
+ * only the outermost call is recorded; nesting is recognised by the stack
+ * pointer, not by overwriting.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct pending);
+} pending SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u64);
+	__type(value, struct nat_alloc);
+	__uint(max_entries, 1 << 22);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} allocs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u64);
+	__type(value, struct nat_site);
+	__uint(max_entries, 16384);
+} sites SEC(".maps");
+
+__u64 counters[NAT_CNT__MAX] = {};
+
+static __always_inline void count(int c)
+{
+	__sync_fetch_and_add(&counters[c], 1);
+}
+
+/* n * size as malloc would compute it; ~0 (a request that must fail) on overflow. */
+static __always_inline __u64 mul_size(__u64 n, __u64 size)
+{
+	__u64 max;
+
+	if (!n)
+		return 0;
+	max = ~0ull / n;
+	/* Keeps clang from turning the test into a 128-bit multiply BPF lacks. */
+	asm volatile("" : "+r"(max));
+	return size > max ? ~0ull : n * size;
+}
+
+SEC("uprobe")
+int nat_entry(struct pt_regs *ctx)
+{
+	__u32 kind = bpf_get_attach_cookie(ctx);
+	__u64 sp = PT_REGS_SP(ctx), now = bpf_ktime_get_ns(), size, arg = 0;
+	struct pending *p;
+
+	switch (kind) {
+	case NAT_MALLOC:
+	case NAT_VALLOC:
+	case NAT_PVALLOC:
+		size = PT_REGS_PARM1(ctx);
+		break;
+	case NAT_CALLOC:
+		size = mul_size(PT_REGS_PARM1(ctx), PT_REGS_PARM2(ctx));
+		break;
+	case NAT_REALLOC:
+		arg = PT_REGS_PARM1(ctx);
+		size = PT_REGS_PARM2(ctx);
+		break;
+	case NAT_REALLOCARRAY:
+		arg = PT_REGS_PARM1(ctx);
+		size = mul_size(PT_REGS_PARM2(ctx), PT_REGS_PARM3(ctx));
+		break;
+	case NAT_POSIX_MEMALIGN:
+		arg = PT_REGS_PARM1(ctx);
+		size = PT_REGS_PARM3(ctx);
+		break;
+	case NAT_MEMALIGN:
+		size = PT_REGS_PARM2(ctx);
+		break;
+	case NAT_MMAP:
+		/* File mappings are not heap; their pages belong to the file. */
+		if (!(PT_REGS_PARM4(ctx) & MAP_ANONYMOUS))
+			return 0;
+		size = PT_REGS_PARM2(ctx);
+		break;
+	default:
+		return 0;
+	}
+
+	p = bpf_task_storage_get(&pending, bpf_get_current_task_btf(), 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!p)
+		return 0;
+	/* >=: a tail call (reallocarray -> realloc) enters at the same rsp. */
+	if (p->active && p->sp >= sp && p->sp - sp < NEST_SPAN && now - p->start_ns < NEST_MAX_NS) {
+		count(NAT_CNT_NESTED);
+		return 0;
+	}
+	p->sp = sp;
+	p->size = size;
+	p->arg = arg;
+	p->kind = kind;
+	p->start_ns = now;
+	/* At the first instruction the caller's return address is at [rsp]. */
+	p->stack = stack_take(ctx, true);
+	p->active = 1;
+	return 0;
+}
+
+static __always_inline void record(__u64 addr, __u64 size, __u64 stack)
+{
+	struct nat_alloc a = {.size = size, .stack = stack, .born_ns = bpf_ktime_get_ns()};
+	struct nat_site *s, one = {.allocs = 1, .bytes = size};
+
+	/* An address handed out again replaces a record whose free we did not see. */
+	if (bpf_map_update_elem(&allocs, &addr, &a, BPF_ANY)) {
+		count(NAT_CNT_ALLOCS_FULL);
+		return;
+	}
+	s = bpf_map_lookup_elem(&sites, &stack);
+	if (!s && bpf_map_update_elem(&sites, &stack, &one, BPF_NOEXIST) == 0)
+		return;
+	/* Present, or another CPU inserted it first. */
+	if (!s)
+		s = bpf_map_lookup_elem(&sites, &stack);
+	if (!s) {
+		count(NAT_CNT_SITES_FULL);
+		return;
+	}
+	__sync_fetch_and_add(&s->allocs, 1);
+	__sync_fetch_and_add(&s->bytes, size);
+}
+
+SEC("uretprobe")
+int nat_return(struct pt_regs *ctx)
+{
+	__u32 kind = bpf_get_attach_cookie(ctx);
+	__u64 ret = PT_REGS_RC(ctx), addr = ret;
+	struct pending *p;
+
+	p = bpf_task_storage_get(&pending, bpf_get_current_task_btf(), 0, 0);
+	if (!p || !p->active) {
+		count(NAT_CNT_NO_ENTRY);
+		return 0;
+	}
+	/* The return of a nested call, or of a call whose entry was skipped. */
+	if (p->kind != kind || p->sp + 8 != PT_REGS_SP(ctx))
+		return 0;
+	p->active = 0;
+
+	switch (kind) {
+	case NAT_POSIX_MEMALIGN:
+		/* Returns an error number; the block is stored through the first argument. */
+		if ((int)ret != 0 || bpf_probe_read_user(&addr, sizeof(addr), (void *)p->arg))
+			addr = 0;
+		break;
+	case NAT_MMAP:
+		if (ret == ~0ull) /* MAP_FAILED */
+			addr = 0;
+		break;
+	case NAT_REALLOC:
+	case NAT_REALLOCARRAY:
+		/*
+		 * Success moves (or keeps) the block: the old record goes, the new one
+		 * belongs to this stack. Failure (NULL for a non-zero size) leaves the old
+		 * block allocated. NULL for size 0 means the old block was freed (glibc).
+		 */
+		if (p->arg && (ret || p->size == 0))
+			bpf_map_delete_elem(&allocs, &p->arg);
+		break;
+	}
+	if (!addr) {
+		if (!(kind == NAT_REALLOC || kind == NAT_REALLOCARRAY) || p->size)
+			count(NAT_CNT_FAILED);
+		return 0;
+	}
+	record(addr, p->size, p->stack);
+	return 0;
+}
+
+/* free(ptr) and munmap(addr, len): entry only, wherever user space placed it. */
+SEC("uprobe")
+int nat_free(struct pt_regs *ctx)
+{
+	__u64 addr = PT_REGS_PARM1(ctx);
+
+	if (!addr)
+		return 0;
+	if (bpf_get_attach_cookie(ctx) == NAT_MUNMAP) {
+		__u64 len = (PT_REGS_PARM2(ctx) + PAGE_SIZE - 1) & ~(__u64)(PAGE_SIZE - 1);
+		struct nat_alloc *a = bpf_map_lookup_elem(&allocs, &addr), rest;
+
+		if (!a)
+			return 0;
+		/* Unmapping the head of a mapping leaves its tail outstanding. */
+		if (len && len < a->size) {
+			__u64 tail = addr + len;
+
+			rest = *a;
+			rest.size -= len;
+			bpf_map_update_elem(&allocs, &tail, &rest, BPF_ANY);
+		}
+	}
+	bpf_map_delete_elem(&allocs, &addr);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Shared between bpf/native.bpf.c and user space: fixed-width, no pointers. */
+#ifndef LEAKSCOPE_NATIVE_H
+#define LEAKSCOPE_NATIVE_H
+
+/* Which function a probe sits on (the uprobe's cookie). */
+enum nat_kind {
+	NAT_MALLOC = 1,
+	NAT_CALLOC,
+	NAT_REALLOC,
+	NAT_REALLOCARRAY,
+	NAT_POSIX_MEMALIGN,
+	NAT_MEMALIGN, /* also aligned_alloc (glibc: one function, two names) */
+	NAT_VALLOC,
+	NAT_PVALLOC,
+	NAT_MMAP,
+	NAT_FREE, /* entry only, no return probe */
+	NAT_MUNMAP,
+	NAT_KIND__MAX,
+};
+
+/* allocs map: key = address returned to the program, value: */
+struct nat_alloc {
+	__u64 size;	/* bytes asked for */
+	__u64 stack;	/* hash key in the stacks map; 0 when it could not be kept */
+	__u64 born_ns;	/* bpf_ktime_get_ns() at the allocation's return */
+};
+
+/* sites map: key = stack hash; cumulative successful allocations since attach. */
+struct nat_site {
+	__u64 allocs;
+	__u64 bytes;
+};
+
+/* Counters in .bss, read by user space through the skeleton. */
+enum nat_counter {
+	NAT_CNT_ALLOCS,	    /* successful allocations recorded */
+	NAT_CNT_FAILED,	    /* allocations that returned failure: nothing recorded */
+	NAT_CNT_FREES,	    /* frees of a recorded address */
+	NAT_CNT_NESTED,	    /* allocator calls made by the allocator itself: not counted twice */
+	NAT_CNT_ALLOCS_FULL, /* allocs map full: allocation not tracked */
+	NAT_CNT_SITES_FULL, /* sites map full: allocation not counted per stack */
+	NAT_CNT_NO_ENTRY,   /* a return whose entry was not seen (attached mid-call) */
+	NAT_CNT__MAX,
+};
+
+#endif
