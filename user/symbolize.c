@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <dwarf.h>
 #include <elf.h>
+#include <elfutils/libdw.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,15 +177,127 @@ static void symbolize_go(const struct module *m, uint64_t lookup, struct frame *
 	}
 }
 
+/* From libstdc++ (linked in): the C++ ABI's demangler. */
+char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
+
+/*
+ * A symbol name as people write it: C++ (and Rust's legacy scheme, which uses the
+ * same mangling) demangled, Rust's trailing ::h<16 hex digits> hash dropped.
+ */
+static const char *display_name(const char *name)
+{
+	const char *out = name;
+	char *d = NULL;
+	int status = -1;
+
+	if (!strncmp(name, "_Z", 2)) {
+		d = __cxa_demangle(name, NULL, NULL, &status);
+		if (status == 0 && d) {
+			size_t n = strlen(d);
+
+			if (n > 19 && !strncmp(d + n - 19, "::h", 3) &&
+			    strspn(d + n - 16, "0123456789abcdef") == 16)
+				d[n - 19] = 0;
+			out = d;
+		}
+	}
+	out = intern(out);
+	free(d);
+	return out;
+}
+
+static Dwarf *module_dwarf(struct modfile *mf)
+{
+	if (!mf->dwarf_tried) {
+		mf->dwarf_tried = true;
+		if (mf->elf->has_debug)
+			mf->dwarf = dwarf_begin_elf(mf->elf->elf, DWARF_C_READ, NULL);
+	}
+	return mf->dwarf;
+}
+
+/* The name of a function DIE (or of what it was inlined from), demangled. */
+static const char *die_func_name(Dwarf_Die *die)
+{
+	Dwarf_Attribute a;
+	const char *n;
+
+	n = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &a));
+	if (!n)
+		n = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &a));
+	if (!n)
+		n = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &a));
+	return n ? display_name(n) : NULL;
+}
+
+/*
+ * file:line of addr from DWARF line tables, with the functions inlined there
+ * expanded, innermost first, as frames added to fr; the physical function keeps
+ * the symbol table's name (physname). Nothing is added when the module has no
+ * DWARF for addr.
+ */
+static void dwarf_frames(struct modfile *mf, uint64_t addr, const char *physname,
+			 struct frame *base, struct frames *fr)
+{
+	Dwarf *dw = module_dwarf(mf);
+	Dwarf_Die cu, *scopes = NULL;
+	Dwarf_Files *files = NULL;
+	Dwarf_Line *line;
+	const char *file;
+	int nscopes, lineno = 0;
+	struct frame f = *base;
+
+	if (!dw || !dwarf_addrdie(dw, addr, &cu))
+		return;
+	line = dwarf_getsrc_die(&cu, addr);
+	file = line ? dwarf_linesrc(line, NULL, NULL) : NULL;
+	if (line)
+		dwarf_lineno(line, &lineno);
+	f.file = file ? intern(file) : NULL;
+	f.line = lineno;
+	nscopes = dwarf_getscopes(&cu, addr, &scopes);
+	dwarf_getsrcfiles(&cu, &files, NULL);
+	for (int i = 0; i < nscopes; i++) {
+		Dwarf_Attribute a;
+		Dwarf_Word cfile = 0, cline = 0;
+
+		if (dwarf_tag(&scopes[i]) == DW_TAG_subprogram && !physname)
+			physname = die_func_name(&scopes[i]);
+		if (dwarf_tag(&scopes[i]) != DW_TAG_inlined_subroutine)
+			continue;
+		/* Inlined here: its own name, then the line it was called from, one level out. */
+		f.func = die_func_name(&scopes[i]);
+		f.inlined = true;
+		push(fr, &f);
+		dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_file, &a), &cfile);
+		dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &a), &cline);
+		file = files ? dwarf_filesrc(files, cfile, NULL, NULL) : NULL;
+		f.file = file ? intern(file) : NULL;
+		f.line = cline;
+	}
+	free(scopes);
+	f.func = physname;
+	f.inlined = false;
+	push(fr, &f);
+}
+
 static void symbolize_elf(const struct module *m, uint64_t lookup, struct frame *base,
 			  struct frames *fr)
 {
-	struct elf_symbol s;
+	struct elf_symbol s = {0};
 	struct frame f = *base;
+	int r = elf_symbol_at(m->mf->elf, lookup - m->bias, &s);
 
-	if (elf_symbol_at(m->mf->elf, lookup - m->bias, &s) >= 0 && s.type == STT_FUNC)
-		f.func = intern(s.name);
-	push(fr, &f);
+	/*
+	 * The nearest symbol below is only a guess when nothing contains the address; a
+	 * symbol whose size ends before it is certainly not the function (a stripped
+	 * library's static functions lie between its exported ones): module+offset then.
+	 */
+	if (s.type == STT_FUNC && (r == 0 || (r == 1 && !s.size)))
+		f.func = display_name(s.name);
+	dwarf_frames(m->mf, lookup - m->bias, f.func, &f, fr);
+	if (!fr->n)
+		push(fr, &f);
 }
 
 static void resolve(struct symbolizer *sym, uint64_t pc, bool is_return, struct frames *fr)

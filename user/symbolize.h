@@ -37,6 +37,8 @@ struct modfile {
 	uint64_t dev, ino;
 	struct elf_file *elf;
 	struct gobin *gb; /* when the file is a Go program */
+	void *dwarf;	  /* Dwarf * (libdw) for file:line, opened on first use */
+	bool dwarf_tried;
 	struct modfile *next;
 };
 
