@@ -253,6 +253,9 @@ static int cmp_sym_addr(const void *a, const void *b)
 	/* Prefer the sized, global-looking one first: longer size wins. */
 	if (x->size != y->size)
 		return x->size > y->size ? -1 : 1;
+	/* Then the public name of an alias: malloc rather than __libc_malloc. */
+	if (strspn(x->name, "_") != strspn(y->name, "_"))
+		return strspn(x->name, "_") < strspn(y->name, "_") ? -1 : 1;
 	return strcmp(x->name, y->name);
 }
 
