@@ -71,6 +71,120 @@ struct {
 
 __u64 counters[NAT_CNT__MAX] = {};
 
+/* Stack memory above rsp, read with one copy (see nat_stack_take()). */
+#define WIN_BYTES 512
+#define WIN_WORDS (WIN_BYTES / 8)
+
+struct stack_window {
+	__u64 w[WIN_WORDS];
+	__u64 fr[2]; /* a frame record read from outside the window */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct stack_window);
+	__uint(max_entries, 1);
+} window_scratch SEC(".maps");
+
+struct walk {
+	__u64 sp;    /* rsp at the probe: where the window starts */
+	__u64 floor; /* the last frame record's address: the next one lies above */
+	__u64 bp, wlen;
+	long n;
+};
+
+/* One frame-pointer step, as a bpf_loop() callback (verified once, not per frame). */
+static long walk_step(__u32 i, void *arg)
+{
+	struct walk *wk = arg;
+	__u32 zero = 0;
+	struct ls_stack *st = bpf_map_lookup_elem(&stack_scratch, &zero);
+	struct stack_window *win = bpf_map_lookup_elem(&window_scratch, &zero);
+	__u64 off = wk->bp - wk->sp, k = off / 8, saved_bp, ret;
+	long n = wk->n;
+
+	if (!st || !win || n < 0 || n >= LS_MAX_STACK_DEPTH)
+		return 1;
+	/*
+	 * A caller's frame lies above this one, 8-aligned. Anything else is not a frame
+	 * pointer (code built without them uses rbp for data): stop before reading it,
+	 * as a read that faults costs microseconds.
+	 */
+	if (wk->bp <= wk->floor || (wk->bp & 7))
+		return 1;
+	/* The frame record from the window when it holds it, else from the target. */
+	if (wk->bp >= wk->sp && off + 16 <= wk->wlen && !(off & 7) && k < WIN_WORDS - 1) {
+		saved_bp = win->w[k];
+		ret = win->w[k + 1];
+	} else if (bpf_probe_read_user(win->fr, sizeof(win->fr), (void *)wk->bp)) {
+		return 1;
+	} else {
+		saved_bp = win->fr[0];
+		ret = win->fr[1];
+	}
+	if (!ret)
+		return 1;
+	st->pcs[n] = ret;
+	wk->n = n + 1;
+	wk->floor = wk->bp;
+	wk->bp = saved_bp;
+	return 0;
+}
+
+/*
+ * The stack at an allocator's first instruction: the allocator, its caller (the
+ * return address at [rsp]), then frame pointers. Like stack_take(), but the
+ * stack above rsp is read with one copy of WIN_BYTES and frame records found in
+ * it are not read again: each bpf_probe_read_user() costs ~200 ns on these VMs,
+ * and callers' frames are usually within a few hundred bytes of rsp.
+ */
+static __always_inline __u64 nat_stack_take(struct pt_regs *ctx)
+{
+	__u32 zero = 0;
+	struct ls_stack *st = bpf_map_lookup_elem(&stack_scratch, &zero);
+	struct stack_window *win = bpf_map_lookup_elem(&window_scratch, &zero);
+	__u64 sp = PT_REGS_SP(ctx), bp = PT_REGS_FP(ctx), wlen = WIN_BYTES;
+	__u64 h = 0xcbf29ce484222325ull;
+	struct walk wk;
+	long n = 1;
+
+	if (!st || !win)
+		return 0;
+	st->pcs[0] = PT_REGS_IP(ctx);
+	if (bpf_probe_read_user(win->w, WIN_BYTES, (void *)sp)) {
+		/* Near the top of the stack: up to the end of rsp's page, mapped for sure. */
+		wlen = PAGE_SIZE - (sp & (PAGE_SIZE - 1));
+		if (wlen > WIN_BYTES)
+			wlen = WIN_BYTES;
+		if (bpf_probe_read_user(win->w, wlen, (void *)sp))
+			wlen = 0;
+	}
+	if (wlen >= 8 && win->w[0])
+		st->pcs[n++] = win->w[0];
+	wk.sp = sp;
+	wk.floor = sp;
+	wk.bp = bp;
+	wk.wlen = wlen;
+	wk.n = n;
+	bpf_loop(LS_MAX_STACK_DEPTH - 2, walk_step, &wk, 0);
+	n = wk.n;
+	st->depth = n;
+	for (int i = 0; i < LS_MAX_STACK_DEPTH; i++) {
+		if (i >= n)
+			break;
+		h = (h ^ st->pcs[i]) * 0x100000001b3ull;
+	}
+	h |= 1; /* 0 means "no stack" */
+	if (bpf_map_lookup_elem(&stacks, &h))
+		return h;
+	if (bpf_map_update_elem(&stacks, &h, st, BPF_NOEXIST) == -E2BIG) {
+		__sync_fetch_and_add(&stack_errors[LS_STACK_ERR_FULL], 1);
+		return 0;
+	}
+	return h;
+}
+
 static __always_inline void count(int c)
 {
 	__sync_fetch_and_add(&counters[c], 1);
@@ -144,15 +258,14 @@ int nat_entry(struct pt_regs *ctx)
 	p->arg = arg;
 	p->kind = kind;
 	p->start_ns = now;
-	/* At the first instruction the caller's return address is at [rsp]. */
-	p->stack = stack_take(ctx, true);
+	p->stack = nat_stack_take(ctx);
 	p->active = 1;
 	return 0;
 }
 
-static __always_inline void record(__u64 addr, __u64 size, __u64 stack)
+static __always_inline void record(__u64 addr, __u64 size, __u64 stack, __u64 born_ns)
 {
-	struct nat_alloc a = {.size = size, .stack = stack, .born_ns = bpf_ktime_get_ns()};
+	struct nat_alloc a = {.size = size, .stack = stack, .born_ns = born_ns};
 	struct nat_site *s, one = {.allocs = 1, .bytes = size};
 
 	/* An address handed out again replaces a record whose free we did not see. */
@@ -217,7 +330,8 @@ int nat_return(struct pt_regs *ctx)
 			count(NAT_CNT_FAILED);
 		return 0;
 	}
-	record(addr, p->size, p->stack);
+	/* Born when asked for: saves a clock read, and nobody sees it before the return. */
+	record(addr, p->size, p->stack, p->start_ns);
 	return 0;
 }
 
