@@ -84,6 +84,100 @@ bench_goheap() {
 		"$mtn5" "$(ratio "$mtn5" "$mun")"
 }
 
+# bpftrace_run SCRIPT -- CMD...: run CMD (prints "ready", waits for SIGUSR1) with the
+# bpftrace SCRIPT attached to it (-p), start it once the probes are in, wait for it.
+bpftrace_run() {
+	local script=$1
+	shift 2
+	"$@" >"$B/ready" &
+	local t=$!
+	while ! grep -q ready "$B/ready" 2>/dev/null; do sleep 0.02; done
+	bpftrace -p $t -e "$script" >"$B/bt.out" 2>&1 &
+	local b=$!
+	while ! grep -q Attaching "$B/bt.out" 2>/dev/null; do
+		kill -0 $b 2>/dev/null || { cat "$B/bt.out" >&2; kill $t; return 1; }
+		sleep 0.02
+	done
+	# "Attaching N probes..." comes before the attaching itself.
+	sleep 1
+	kill -USR1 $t
+	wait $t
+	kill -INT $b
+	wait $b 2>/dev/null
+}
+
+# Native heap: malloc+free pairs untraced, under leakscope (exact and growth mode) and
+# under the peer, a bpftrace script doing what BCC's memleak does: entry and return
+# probe on malloc (pending size by thread, then address -> size, time, user stack),
+# entry probe on free (delete). Then where the cost goes: empty probes (bpftrace) and
+# leakscope's own BPF programs (one more run, with kernel.bpf_stats_enabled).
+bench_native() {
+	command -v bpftrace >/dev/null || { echo "native: bpftrace not installed, skipped"; return 0; }
+	gcc -O2 -fno-omit-frame-pointer -o "$B/mallocpairs" tests/bench/mallocpairs/mallocpairs.c ||
+		return 1
+	# Short runs where each pair costs microseconds; long ones to see a few percent.
+	local libc n=200000 nfast=20000000 u=() t=() g=() p=() e_m=() e_mr=() e_f=()
+	libc=$(ldd "$B/mallocpairs" | awk '$1 == "libc.so.6" { print $3 }')
+	local peer="uprobe:$libc:malloc { @size[tid] = arg0; }
+uretprobe:$libc:malloc /@size[tid]/ { @allocs[retval] = (@size[tid], nsecs, ustack); delete(@size[tid]); }
+uprobe:$libc:free { delete(@allocs[arg0]); }"
+	local mp=("$B/mallocpairs" -n $n -wait -out "$B/t")
+	echo "native malloc+free pairs ($n per traced run, $nfast untraced/growth, $ROUNDS rounds, $libc)"
+	for i in $(seq "$ROUNDS"); do
+		"$B/mallocpairs" -n $nfast -out "$B/u" >/dev/null && u+=("$(cat "$B/u")")
+		traced_run X=1 -- -- "${mp[@]}" && t+=("$(cat "$B/t")")
+		bpftrace_run "$peer" -- "${mp[@]}" && p+=("$(cat "$B/t")")
+		traced_run X=1 -- --mode growth -- "$B/mallocpairs" -n $nfast -wait -out "$B/t" &&
+			g+=("$(cat "$B/t")")
+		bpftrace_run "uprobe:$libc:malloc {}" -- "${mp[@]}" && e_m+=("$(cat "$B/t")")
+		bpftrace_run "uprobe:$libc:malloc {} uretprobe:$libc:malloc {}" -- "${mp[@]}" &&
+			e_mr+=("$(cat "$B/t")")
+		bpftrace_run "uprobe:$libc:free {}" -- "${mp[@]}" && e_f+=("$(cat "$B/t")")
+	done
+	local mu mt mpe mg mm mmr mf
+	mu=$(printf '%s\n' "${u[@]}" | median)
+	mt=$(printf '%s\n' "${t[@]}" | median)
+	mpe=$(printf '%s\n' "${p[@]}" | median)
+	mg=$(printf '%s\n' "${g[@]}" | median)
+	mm=$(printf '%s\n' "${e_m[@]}" | median)
+	mmr=$(printf '%s\n' "${e_mr[@]}" | median)
+	mf=$(printf '%s\n' "${e_f[@]}" | median)
+	printf '  untraced                                 %8.1f ns/pair\n' "$mu"
+	printf '  leakscope (exact)                        %8.1f ns/pair  ratio %s\n' "$mt" "$(ratio "$mt" "$mu")"
+	printf '  peer: bpftrace doing what memleak does   %8.1f ns/pair  ratio %s\n' "$mpe" "$(ratio "$mpe" "$mu")"
+	printf '  leakscope --mode growth                  %8.1f ns/pair  ratio %s\n' "$mg" "$(ratio "$mg" "$mu")"
+	awk -v t="$mt" -v p="$mpe" -v u="$mu" 'BEGIN { printf "  added cost per pair: leakscope %.0f ns, peer %.0f ns; added cost ours/peer %.2f\n", t - u, p - u, (t - u) / (p - u) }'
+
+	# One more leakscope run with BPF run-time accounting on.
+	local stats_was bodies
+	stats_was=$(sysctl -n kernel.bpf_stats_enabled)
+	sysctl -qw kernel.bpf_stats_enabled=1
+	"${mp[@]}" >"$B/ready" &
+	local tp=$!
+	while ! grep -q ready "$B/ready" 2>/dev/null; do sleep 0.02; done
+	"$LS" -p $tp -o /dev/null 1 2>"$B/ls.err" &
+	local l=$!
+	while ! grep -q 'tracing pid' "$B/ls.err" 2>/dev/null; do sleep 0.02; done
+	kill -USR1 $tp
+	wait $tp
+	bodies=$(bpftool prog show -j | jq -r '[.[] | select(.name | startswith("nat_")) | select(.run_cnt > 0)] |
+		map("\(.name) \(.run_time_ns / .run_cnt | floor)") | join(", ")')
+	local bsum
+	bsum=$(bpftool prog show -j | jq '[.[] | select(.name | startswith("nat_")) | select(.run_cnt > 0) | .run_time_ns / .run_cnt] | add | floor')
+	kill -INT $l
+	wait $l
+	sysctl -qw kernel.bpf_stats_enabled="$stats_was"
+	echo "  where it goes (ns per pair):"
+	awk -v m="$mm" -v mr="$mmr" -v f="$mf" -v u="$mu" 'BEGIN {
+		printf "    empty uprobe, malloc entry (push r12, emulated)      %6.0f\n", m - u
+		printf "    empty uprobe + uretprobe, malloc                     %6.0f\n", mr - u
+		printf "    empty uprobe, free entry (test rdi,rdi, stepped)     %6.0f\n", f - u }'
+	echo "    leakscope BPF programs (run time per call): $bodies"
+	awk -v t="$mt" -v u="$mu" -v mr="$mmr" -v b="$bsum" 'BEGIN {
+		printf "    so leakscope'"'"'s free probe (je at free+3, emulated) traps for about %.0f\n", (t - u) - (mr - u) - b }'
+}
+
 only=${1:-all}
 case $only in all | goroutines) bench_goroutines ;; esac
 case $only in all | goheap) bench_goheap ;; esac
+case $only in all | native) bench_native ;; esac
