@@ -69,6 +69,13 @@ struct {
 	__uint(max_entries, 16384);
 } sites SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u64);
+	__type(value, struct nat_fixup);
+	__uint(max_entries, 65536);
+} fixups SEC(".maps");
+
 __u64 counters[NAT_CNT__MAX] = {};
 
 /* Stack memory above rsp, read with one copy (see nat_stack_take()). */
@@ -87,6 +94,28 @@ struct {
 	__uint(max_entries, 1);
 } window_scratch SEC(".maps");
 
+/* Word index of an offset already checked against the window, bounded for the verifier. */
+static __always_inline __u64 win_index(__u64 off)
+{
+	__u64 k = off / 8;
+
+	asm volatile("%0 &= %1" : "+r"(k) : "i"(WIN_WORDS - 1));
+	return k;
+}
+
+/* The word at addr: from the window when it holds it, else from the target. */
+static __always_inline long stack_word(const struct stack_window *win, __u64 wlen, __u64 sp,
+				       __u64 addr, __u64 *out)
+{
+	__u64 off = addr - sp, k;
+
+	if (addr < sp || off + 8 > wlen || (off & 7))
+		return bpf_probe_read_user(out, sizeof(*out), (void *)addr);
+	k = win_index(off);
+	*out = win->w[k];
+	return 0;
+}
+
 struct walk {
 	__u64 sp;    /* rsp at the probe: where the window starts */
 	__u64 floor; /* the last frame record's address: the next one lies above */
@@ -101,7 +130,7 @@ static long walk_step(__u32 i, void *arg)
 	__u32 zero = 0;
 	struct ls_stack *st = bpf_map_lookup_elem(&stack_scratch, &zero);
 	struct stack_window *win = bpf_map_lookup_elem(&window_scratch, &zero);
-	__u64 off = wk->bp - wk->sp, k = off / 8, saved_bp, ret;
+	__u64 off = wk->bp - wk->sp, k, saved_bp, ret;
 	long n = wk->n;
 
 	if (!st || !win || n < 0 || n >= LS_MAX_STACK_DEPTH)
@@ -114,9 +143,10 @@ static long walk_step(__u32 i, void *arg)
 	if (wk->bp <= wk->floor || (wk->bp & 7))
 		return 1;
 	/* The frame record from the window when it holds it, else from the target. */
-	if (wk->bp >= wk->sp && off + 16 <= wk->wlen && !(off & 7) && k < WIN_WORDS - 1) {
+	if (wk->bp >= wk->sp && off + 16 <= wk->wlen && !(off & 7)) {
+		k = win_index(off);
 		saved_bp = win->w[k];
-		ret = win->w[k + 1];
+		ret = win->w[win_index(off + 8)];
 	} else if (bpf_probe_read_user(win->fr, sizeof(win->fr), (void *)wk->bp)) {
 		return 1;
 	} else {
@@ -144,7 +174,7 @@ static __always_inline __u64 nat_stack_take(struct pt_regs *ctx)
 	__u32 zero = 0;
 	struct ls_stack *st = bpf_map_lookup_elem(&stack_scratch, &zero);
 	struct stack_window *win = bpf_map_lookup_elem(&window_scratch, &zero);
-	__u64 sp = PT_REGS_SP(ctx), bp = PT_REGS_FP(ctx), wlen = WIN_BYTES;
+	__u64 sp = PT_REGS_SP(ctx), bp = PT_REGS_FP(ctx), wlen = WIN_BYTES, ret, loc = sp;
 	__u64 h = 0xcbf29ce484222325ull;
 	struct walk wk;
 	long n = 1;
@@ -160,15 +190,37 @@ static __always_inline __u64 nat_stack_take(struct pt_regs *ctx)
 		if (bpf_probe_read_user(win->w, wlen, (void *)sp))
 			wlen = 0;
 	}
-	if (wlen >= 8 && win->w[0])
-		st->pcs[n++] = win->w[0];
+	if (wlen < 8 || !win->w[0])
+		goto done;
+	ret = win->w[0];
+	st->pcs[n++] = ret;
+	/*
+	 * The caller keeps no frame pointer (operator new, strdup, ...): user space
+	 * found its frame's layout at this return address in .eh_frame. Step over it,
+	 * and over the next one if that is another such function.
+	 */
+	for (int j = 0; j < 3; j++) {
+		const struct nat_fixup *f = bpf_map_lookup_elem(&fixups, &ret);
+		__u64 cfa;
+
+		if (!f)
+			break;
+		cfa = loc + 8 + (__s64)f->cfa_off;
+		if (f->rbp_off && stack_word(win, wlen, sp, cfa + (__s64)f->rbp_off, &bp))
+			break;
+		loc = cfa - 8;
+		if (stack_word(win, wlen, sp, loc, &ret) || !ret)
+			break;
+		st->pcs[n++] = ret;
+	}
 	wk.sp = sp;
-	wk.floor = sp;
+	wk.floor = loc;
 	wk.bp = bp;
 	wk.wlen = wlen;
 	wk.n = n;
-	bpf_loop(LS_MAX_STACK_DEPTH - 2, walk_step, &wk, 0);
+	bpf_loop(LS_MAX_STACK_DEPTH - 8, walk_step, &wk, 0);
 	n = wk.n;
+done:
 	st->depth = n;
 	for (int i = 0; i < LS_MAX_STACK_DEPTH; i++) {
 		if (i >= n)

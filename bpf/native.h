@@ -32,6 +32,15 @@ struct nat_site {
 	__u64 bytes;
 };
 
+/*
+ * fixups map: key = a return address in code without frame pointers that calls
+ * an allocator (or operator new), value: how to step over that function's frame.
+ */
+struct nat_fixup {
+	__s32 cfa_off; /* CFA = rsp after the call returns + cfa_off */
+	__s32 rbp_off; /* the caller's rbp is saved at CFA + rbp_off; 0: rbp untouched */
+};
+
 /* Counters in .bss, read by user space through the skeleton. */
 enum nat_counter {
 	NAT_CNT_ALLOCS,	    /* successful allocations recorded */

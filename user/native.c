@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "bpfmap.h"
+#include "callsites.h"
 #include "disasm.h"
 #include "native.h"
 #include "native.skel.h"
@@ -47,6 +48,18 @@ static const struct alloc_fn {
 	{"munmap", NAT_MUNMAP, false},
 };
 
+/* libstdc++'s operator new family: frameless, and between malloc and its caller. */
+static const char *const cxx_new[] = {
+	"_Znwm",
+	"_Znam",
+	"_ZnwmRKSt9nothrow_t",
+	"_ZnamRKSt9nothrow_t",
+	"_ZnwmSt11align_val_t",
+	"_ZnamSt11align_val_t",
+	"_ZnwmSt11align_val_tRKSt9nothrow_t",
+	"_ZnamSt11align_val_tRKSt9nothrow_t",
+};
+
 static bool has_return(enum nat_kind k)
 {
 	return k != NAT_FREE && k != NAT_MUNMAP;
@@ -70,12 +83,20 @@ struct probe_file {
 	uint64_t dev, ino;
 };
 
+/* A mapped file whose frameless call sites are in the fixups map. */
+struct fixed_file {
+	uint64_t dev, ino, bias;
+};
+
 struct nsrc {
 	struct native_bpf *skel;
 	struct bpf_link **links;
 	size_t nlinks;
 	struct probe_file *files; /* files already looked at */
 	size_t nfiles;
+	struct fixed_file *fixed;
+	size_t nfixed;
+	size_t nfixups;
 	int nfuncs;		   /* allocator functions probed */
 	struct stack_store stacks;
 	struct map_dump sites, allocs;
@@ -236,6 +257,58 @@ static bool file_seen(struct nsrc *n, const struct modfile *mf)
 }
 
 /*
+ * Tell BPF how to step over the frames of functions without frame pointers that
+ * call an allocator, in one mapped file (see callsites.h). Once per file and load
+ * address.
+ */
+static void install_fixups(struct session *s, struct nsrc *n, const char *path, struct modfile *mf,
+			   const struct proc_map *m)
+{
+	const char *names[2 * ARRAY_SIZE(alloc_fns) + ARRAY_SIZE(cxx_new)];
+	char prefixed[ARRAY_SIZE(alloc_fns)][128];
+	const char *prefix = s->cfg->alloc_prefix;
+	int fd = bpf_map__fd(n->skel->maps.fixups), cnt, added = 0;
+	struct callsite *cs;
+	size_t nn = 0;
+	uint64_t bias;
+
+	if (elf_load_bias(mf->elf, m->start, m->pgoff, &bias))
+		return;
+	for (size_t i = 0; i < n->nfixed; i++)
+		if (n->fixed[i].dev == mf->dev && n->fixed[i].ino == mf->ino &&
+		    n->fixed[i].bias == bias)
+			return;
+	n->fixed = xrealloc(n->fixed, (n->nfixed + 1) * sizeof(*n->fixed));
+	n->fixed[n->nfixed++] = (struct fixed_file){mf->dev, mf->ino, bias};
+
+	for (size_t i = 0; i < ARRAY_SIZE(alloc_fns); i++) {
+		if (!has_return(alloc_fns[i].kind))
+			continue;
+		names[nn++] = alloc_fns[i].name;
+		if (prefix && alloc_fns[i].prefixed) {
+			snprintf(prefixed[i], sizeof(prefixed[i]), "%s%s", prefix, alloc_fns[i].name);
+			names[nn++] = prefixed[i];
+		}
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(cxx_new); i++)
+		names[nn++] = cxx_new[i];
+	cnt = callsites_find(mf->elf, names, nn, &cs);
+	for (int i = 0; i < cnt; i++) {
+		uint64_t key = cs[i].ret + bias;
+		struct nat_fixup v = {cs[i].cfa_off, cs[i].rbp_off};
+
+		if (bpf_map_update_elem(fd, &key, &v, BPF_ANY))
+			break;
+		added++;
+	}
+	free(cs);
+	n->nfixups += added;
+	if (cnt > 0)
+		log_debug("native heap: %s: %d call sites in code without frame pointers", path,
+			  added);
+}
+
+/*
  * Look at every file the target maps executable (and the executable itself, which
  * a launched target has not mapped yet) for allocator functions not probed yet.
  * Returns the number of functions newly probed, -ESRCH when the target is gone,
@@ -264,6 +337,8 @@ static int scan_files(struct session *s, struct nsrc *n)
 			continue;
 		path = proc_map_open_path(s->pid, m);
 		mf = modfile_get(path, &e);
+		if (mf)
+			install_fixups(s, n, path, mf, m);
 		if (mf && !file_seen(n, mf)) {
 			r = probe_file(s, n, path, mf, s->cfg->alloc_prefix);
 			if (r < 0) {
@@ -289,6 +364,7 @@ static void nsrc_free(struct nsrc *n)
 	map_dump_free(&n->sites);
 	map_dump_free(&n->allocs);
 	free(n->files);
+	free(n->fixed);
 	free(n->tab);
 	free(n);
 }
