@@ -56,15 +56,34 @@ int go_gc_done(struct pt_regs *ctx)
 	return 0;
 }
 
-static __always_inline bool in_allocator(__u64 pc)
+struct alloc_find {
+	struct ls_stack *st;
+	long n;
+	bool hit;
+};
+
+/*
+ * Whether frame i of the sample is in an allocator function: a bpf_loop()
+ * callback, so the verifier checks it once rather than for every frame and range
+ * (as plain loops, this program took a second to load).
+ */
+static long alloc_frame(__u32 i, void *arg)
 {
-	for (int i = 0; i < GO_ALLOC_RANGES; i++) {
-		if (i >= nalloc_ranges)
+	struct alloc_find *f = arg;
+	__u64 pc;
+
+	if (i >= f->n || i >= alloc_depth || i >= LS_MAX_STACK_DEPTH)
+		return 1;
+	pc = f->st->pcs[i];
+	for (int r = 0; r < GO_ALLOC_RANGES; r++) {
+		if (r >= nalloc_ranges)
 			break;
-		if (pc >= alloc_lo[i] + text_bias && pc < alloc_hi[i] + text_bias)
-			return true;
+		if (pc >= alloc_lo[r] + text_bias && pc < alloc_hi[r] + text_bias) {
+			f->hit = true;
+			return 1;
+		}
 	}
-	return false;
+	return 0;
 }
 
 SEC("perf_event")
@@ -73,8 +92,8 @@ int go_alloc_sample(struct bpf_perf_event_data *ctx)
 	struct pt_regs *regs = (struct pt_regs *)&ctx->regs;
 	struct ls_stack *st;
 	__u64 h, cs;
+	struct alloc_find f = {};
 	long n;
-	bool hit = false;
 
 	if (!is_target() || !bias_known)
 		return 0;
@@ -90,15 +109,10 @@ int go_alloc_sample(struct bpf_perf_event_data *ctx)
 	if (!st)
 		return 0;
 	n = stack_walk(regs, st, false);
-	for (int i = 0; i < 16; i++) {
-		if (i >= n || i >= alloc_depth || i >= LS_MAX_STACK_DEPTH)
-			break;
-		if (in_allocator(st->pcs[i])) {
-			hit = true;
-			break;
-		}
-	}
-	if (!hit)
+	f.st = st;
+	f.n = n;
+	bpf_loop(16, alloc_frame, &f, 0);
+	if (!f.hit)
 		return 0;
 	__sync_fetch_and_add(&counters[GO_HEAP_CNT_ALLOC_SAMPLES], 1);
 	h = stack_store(st, n);

@@ -120,7 +120,6 @@ struct walk {
 	__u64 sp;    /* rsp at the probe: where the window starts */
 	__u64 floor; /* the last frame record's address: the next one lies above */
 	__u64 bp, wlen;
-	long n;
 };
 
 /* One frame-pointer step, as a bpf_loop() callback (verified once, not per frame). */
@@ -130,10 +129,13 @@ static long walk_step(__u32 i, void *arg)
 	__u32 zero = 0;
 	struct ls_stack *st = bpf_map_lookup_elem(&stack_scratch, &zero);
 	struct stack_window *win = bpf_map_lookup_elem(&window_scratch, &zero);
-	__u64 off = wk->bp - wk->sp, k, saved_bp, ret;
-	long n = wk->n;
+	__u64 off = wk->bp - wk->sp, k, saved_bp, ret, n;
 
-	if (!st || !win || n < 0 || n >= LS_MAX_STACK_DEPTH)
+	/* The depth lives in the map value, untracked by the verifier (see fp_step()). */
+	if (!st || !win)
+		return 1;
+	n = st->depth;
+	if (n >= LS_MAX_STACK_DEPTH)
 		return 1;
 	/*
 	 * A caller's frame lies above this one, 8-aligned. Anything else is not a frame
@@ -156,7 +158,7 @@ static long walk_step(__u32 i, void *arg)
 	if (!ret)
 		return 1;
 	st->pcs[n] = ret;
-	wk->n = n + 1;
+	st->depth = n + 1;
 	wk->floor = wk->bp;
 	wk->bp = saved_bp;
 	return 0;
@@ -175,7 +177,6 @@ static __always_inline __u64 nat_stack_take(struct pt_regs *ctx)
 	struct ls_stack *st = bpf_map_lookup_elem(&stack_scratch, &zero);
 	struct stack_window *win = bpf_map_lookup_elem(&window_scratch, &zero);
 	__u64 sp = PT_REGS_SP(ctx), bp = PT_REGS_FP(ctx), wlen = WIN_BYTES, ret, loc = sp;
-	__u64 h = 0xcbf29ce484222325ull;
 	struct walk wk;
 	long n = 1;
 
@@ -217,24 +218,11 @@ static __always_inline __u64 nat_stack_take(struct pt_regs *ctx)
 	wk.floor = loc;
 	wk.bp = bp;
 	wk.wlen = wlen;
-	wk.n = n;
-	bpf_loop(LS_MAX_STACK_DEPTH - 8, walk_step, &wk, 0);
-	n = wk.n;
-done:
 	st->depth = n;
-	for (int i = 0; i < LS_MAX_STACK_DEPTH; i++) {
-		if (i >= n)
-			break;
-		h = (h ^ st->pcs[i]) * 0x100000001b3ull;
-	}
-	h |= 1; /* 0 means "no stack" */
-	if (bpf_map_lookup_elem(&stacks, &h))
-		return h;
-	if (bpf_map_update_elem(&stacks, &h, st, BPF_NOEXIST) == -E2BIG) {
-		__sync_fetch_and_add(&stack_errors[LS_STACK_ERR_FULL], 1);
-		return 0;
-	}
-	return h;
+	bpf_loop(LS_MAX_STACK_DEPTH - 8, walk_step, &wk, 0);
+	n = st->depth;
+done:
+	return stack_store(st, n);
 }
 
 static __always_inline void count(int c)

@@ -42,45 +42,78 @@ __u64 stack_errors[LS_STACK_ERR__MAX] = {};
  * systemstack switch jumps from the g0 stack to the goroutine's), and ends at a
  * zero or unreadable frame or at the depth limit.
  */
+struct fp_walk {
+	struct ls_stack *st;
+	__u64 bp;
+};
+
+/*
+ * One frame record up, as a bpf_loop() callback: verified once, not per frame.
+ * The depth lives in the map value (st->depth), which the verifier does not track
+ * as a constant; on the BPF stack it would be, and every depth would be a state.
+ */
+static long fp_step(__u32 i, void *arg)
+{
+	struct fp_walk *w = arg;
+	struct ls_stack *st = w->st;
+	__u64 fr[2], n = st->depth;
+
+	if (!w->bp || n >= LS_MAX_STACK_DEPTH ||
+	    bpf_probe_read_user(fr, sizeof(fr), (void *)w->bp) || !fr[1])
+		return 1;
+	st->pcs[n] = fr[1];
+	st->depth = n + 1;
+	w->bp = fr[0];
+	return 0;
+}
+
 static __always_inline long stack_walk(struct pt_regs *ctx, struct ls_stack *st, bool caller_at_sp)
 {
-	__u64 bp = PT_REGS_FP(ctx), fr[2];
-	long n = 1;
+	struct fp_walk w = {.st = st, .bp = PT_REGS_FP(ctx)};
+	__u64 ret;
 
 	st->pcs[0] = PT_REGS_IP(ctx);
+	st->depth = 1;
 	/*
 	 * At a function's first instruction (or at a RET) rbp is still the caller's
 	 * frame, so its caller would be skipped: its return address is at the stack
 	 * pointer.
 	 */
 	if (caller_at_sp) {
-		if (bpf_probe_read_user(&fr[1], sizeof(fr[1]), (void *)PT_REGS_SP(ctx)) || !fr[1])
-			return n;
-		st->pcs[n++] = fr[1];
+		if (bpf_probe_read_user(&ret, sizeof(ret), (void *)PT_REGS_SP(ctx)) || !ret)
+			return 1;
+		st->pcs[1] = ret;
+		st->depth = 2;
 	}
-	for (int i = 0; i < LS_MAX_STACK_DEPTH - 2; i++) {
-		if (!bp || bpf_probe_read_user(fr, sizeof(fr), (void *)bp) || !fr[1])
-			break;
-		if (n >= LS_MAX_STACK_DEPTH)
-			break;
-		st->pcs[n++] = fr[1];
-		bp = fr[0];
-	}
-	return n;
+	bpf_loop(LS_MAX_STACK_DEPTH - 2, fp_step, &w, 0);
+	return st->depth;
+}
+
+struct fnv_hash {
+	struct ls_stack *st;
+	__u64 h;
+};
+
+/* FNV-1a over the pcs, a word at a time (a bpf_loop() callback). */
+static long fnv_step(__u32 i, void *arg)
+{
+	struct fnv_hash *f = arg;
+
+	if (i >= f->st->depth || i >= LS_MAX_STACK_DEPTH)
+		return 1;
+	f->h = (f->h ^ f->st->pcs[i]) * 0x100000001b3ull;
+	return 0;
 }
 
 /* Store a walked stack once and return its hash (0 when the map is full). */
 static __always_inline __u64 stack_store(struct ls_stack *st, long n)
 {
-	__u64 h = 0xcbf29ce484222325ull;
+	struct fnv_hash f = {.st = st, .h = 0xcbf29ce484222325ull};
+	__u64 h;
 
 	st->depth = n;
-	for (int i = 0; i < LS_MAX_STACK_DEPTH; i++) {
-		if (i >= n)
-			break;
-		h = (h ^ st->pcs[i]) * 0x100000001b3ull;
-	}
-	h |= 1; /* 0 means "no stack" */
+	bpf_loop(LS_MAX_STACK_DEPTH, fnv_step, &f, 0);
+	h = f.h | 1; /* 0 means "no stack" */
 	/* Most stacks are already stored: a lock-free lookup is cheaper than a failed insert. */
 	if (bpf_map_lookup_elem(&stacks, &h))
 		return h;
