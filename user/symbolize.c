@@ -76,8 +76,6 @@ void symbolizer_init(struct symbolizer *sym, pid_t pid)
 
 static void free_mods(struct symbolizer *sym)
 {
-	for (size_t i = 0; i < sym->nmods; i++)
-		free(sym->mods[i].name);
 	free(sym->mods);
 	sym->mods = NULL;
 	sym->nmods = 0;
@@ -116,7 +114,7 @@ int symbolizer_refresh(struct symbolizer *sym)
 		mod->end = m->end;
 		mod->pgoff = m->pgoff;
 		base = strrchr(m->path, '/');
-		mod->name = xstrdup(base ? base + 1 : m->path);
+		mod->name = intern(base ? base + 1 : m->path);
 		if (m->path[0] != '/')
 			continue; /* [vdso], anonymous JIT code */
 		path = proc_map_open_path(sym->pid, m);

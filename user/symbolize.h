@@ -54,7 +54,7 @@ struct module {
 	uint64_t bias;
 	bool bias_ok;
 	struct modfile *mf; /* NULL when the file cannot be opened */
-	char *name;
+	const char *name;   /* interned: frames keep it after the maps are re-read */
 };
 
 struct symbolizer {
