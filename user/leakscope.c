@@ -43,7 +43,8 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 }
 
 static const struct source_ops *const all_sources[] = {&goroutine_source, &goheap_source,
-							   &native_source, &thread_source};
+							   &native_source, &growth_source,
+							   &thread_source};
 
 struct active_source {
 	const struct source_ops *ops;

@@ -123,6 +123,7 @@ extern const struct source_ops goroutine_source;
 extern const struct source_ops goheap_source;
 extern const struct source_ops thread_source;
 extern const struct source_ops native_source;
+extern const struct source_ops growth_source;
 
 /* Turn a skeleton load failure into the right message and exit status. */
 void bpf_load_error(struct fatal *f, const char *what, int err);
