@@ -74,6 +74,12 @@ static const struct frames *site_frames(struct session *s, struct site *site)
 			out->n -= skip_until + 1;
 		}
 	}
+	/* C's main is where the program starts; the libc frames outside it are not news. */
+	for (int i = 0; i + 1 < out->n; i++)
+		if (!out->v[i].inlined && out->v[i].func && !strcmp(out->v[i].func, "main")) {
+			out->n = i + 1;
+			break;
+		}
 	/* Every goroutine's stack ends in runtime.goexit: not information. */
 	if (out->n > 1 && out->v[out->n - 1].func &&
 	    !strcmp(out->v[out->n - 1].func, "runtime.goexit"))
