@@ -163,36 +163,12 @@ static int attach_probe(struct session *s, struct tsrc *t, struct bpf_program *p
 			const char *path, const struct elf_file *elf, uint64_t vaddr,
 			enum thr_kind kind, const char *what, struct fatal *f)
 {
-	LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = kind);
-	struct bpf_link *l;
-	uint64_t off;
-	int err;
+	struct bpf_link *l = uprobe_attach(s, prog, path, elf, vaddr, kind, what, f);
 
-	if (elf_vaddr_to_offset(elf, vaddr, &off)) {
-		if (f)
-			fatal_set(f, EXIT_ERROR, "%s probe address 0x%llx not in %s", what,
-				  (unsigned long long)vaddr, path);
-		else
-			log_warn("threads: %s probe address 0x%llx not in %s", what,
-				 (unsigned long long)vaddr, path);
-		return -ENOENT;
-	}
-	l = bpf_program__attach_uprobe_opts(prog, s->pid, path, off, &opts);
-	if (!l) {
-		err = -errno;
-		if (f)
-			fatal_set(f, err == -EPERM ? EXIT_PERMISSION : EXIT_KERNEL,
-				  "cannot attach a uprobe to %s in %s: %s", what, path,
-				  strerror(-err));
-		else
-			log_warn("threads: cannot attach a uprobe to %s in %s: %s", what, path,
-				 strerror(-err));
-		return err;
-	}
+	if (!l)
+		return -ENOENT; /* *f says why */
 	t->links = xrealloc(t->links, (t->nlinks + 1) * sizeof(*t->links));
 	t->links[t->nlinks++] = l;
-	log_debug("threads: %s probed at 0x%llx (file offset 0x%llx) in %s", what,
-		  (unsigned long long)vaddr, (unsigned long long)off, path);
 	return 0;
 }
 
