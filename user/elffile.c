@@ -68,7 +68,12 @@ int elf_open(const char *path, struct elf_file **out)
 		err = -ENOEXEC;
 		goto fail;
 	}
-	f->map = mmap(NULL, f->size, PROT_READ, MAP_PRIVATE, f->fd, 0);
+	/*
+	 * Writable but private (copy on write, never written back): libdw decompresses
+	 * compressed DWARF sections (Go's, SHF_COMPRESSED) by updating their headers in
+	 * the image libelf reads, which faults in a read-only mapping.
+	 */
+	f->map = mmap(NULL, f->size, PROT_READ | PROT_WRITE, MAP_PRIVATE, f->fd, 0);
 	if (f->map == MAP_FAILED) {
 		f->map = NULL;
 		err = -errno;
