@@ -117,7 +117,7 @@ wait $lp 2>/dev/null
 kill $gl
 
 # The target exits mid-session: final report printed, exit 0 with a note.
-"$bin" -pre 20 -leak 0 -duration 3s >/dev/null &
+"$bin" -pre 20 -leak 0 -duration 5s >/dev/null &
 gl=$!
 sleep 0.3
 "$LEAKSCOPE" --json -p $gl 1 >"$tmp/exit.json" 2>"$tmp/exit.err"
