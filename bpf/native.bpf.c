@@ -275,8 +275,9 @@ int nat_entry(struct pt_regs *ctx)
 		size = PT_REGS_PARM2(ctx);
 		break;
 	case NAT_MMAP:
-		/* File mappings are not heap; their pages belong to the file. */
-		if (!(PT_REGS_PARM4(ctx) & MAP_ANONYMOUS))
+		/* File mappings are not heap; their pages belong to the file. Reservations
+		 * (PROT_NONE: malloc's arenas, thread stacks' guards) are not memory yet. */
+		if (!(PT_REGS_PARM4(ctx) & MAP_ANONYMOUS) || PT_REGS_PARM3(ctx) == 0)
 			return 0;
 		size = PT_REGS_PARM2(ctx);
 		break;

@@ -221,6 +221,10 @@ static int probe_file(struct session *s, struct nsrc *n, const char *path, struc
 
 			if (pass == 1 && !fn->prefixed)
 				continue;
+			/* A Go program with cgo maps its own heap through mmap: that memory is
+			 * the Go heap views' (go-heap), not outstanding C allocations. */
+			if (s->target.is_go && (fn->kind == NAT_MMAP || fn->kind == NAT_MUNMAP))
+				continue;
 			snprintf(name, sizeof(name), "%s%s", pass ? prefix : "", fn->name);
 			if (elf_find_symbol(mf->elf, name, &sym) || sym.type != STT_FUNC ||
 			    !sym.addr)
