@@ -39,22 +39,18 @@ traced_run() {
 
 bench_goroutines() {
 	(cd tests/bench/gospawn && GOTOOLCHAIN=local $go build -o "$B/gospawn" .) || return 1
-	local n=500000 u=() t=() r=()
+	local n=500000 u=() t=()
 	echo "goroutine create+exit ($n goroutines per run, $ROUNDS rounds, $($go env GOVERSION))"
 	for i in $(seq "$ROUNDS"); do
 		"$B/gospawn" -n $n -out "$B/u" && u+=("$(cat "$B/u")")
 		traced_run X=1 -- -- "$B/gospawn" -n $n -wait -out "$B/t" && t+=("$(cat "$B/t")")
-		traced_run LEAKSCOPE_GO_CREATE_PROBE=ret -- -- "$B/gospawn" -n $n -wait -out "$B/r" &&
-			r+=("$(cat "$B/r")")
 	done
-	local mu mt mr
+	local mu mt
 	mu=$(printf '%s\n' "${u[@]}" | median)
 	mt=$(printf '%s\n' "${t[@]}" | median)
-	mr=$(printf '%s\n' "${r[@]}" | median)
 	printf '  untraced                                %8.1f ns/goroutine\n' "$mu"
 	printf '  leakscope (probe on call runqput, emulated) %4.1f ns/goroutine  ratio %s\n' "$mt" "$(ratio "$mt" "$mu")"
-	printf '  same, probe on newproc1 RET (stepped)   %8.1f ns/goroutine  ratio %s\n' "$mr" "$(ratio "$mr" "$mu")"
-	echo "  added cost per goroutine: $(awk -v a="$mt" -v b="$mu" 'BEGIN{printf "%.0f", a-b}') ns (emulated) vs $(awk -v a="$mr" -v b="$mu" 'BEGIN{printf "%.0f", a-b}') ns (stepped); exits cost nothing (read from runtime.allgs)"
+	echo "  added cost per goroutine: $(awk -v a="$mt" -v b="$mu" 'BEGIN{printf "%.0f", a-b}') ns; exits cost nothing (read from runtime.allgs)"
 }
 
 bench_goheap() {
