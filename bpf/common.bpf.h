@@ -8,6 +8,11 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 
+/* uapi constants vmlinux.h does not carry (they are macros). */
+#define PAGE_SIZE 4096
+#define MAP_ANONYMOUS 0x20
+#define PROT_NONE 0
+
 /*
  * The target as user space names it: tgid in leakscope's own PID namespace
  * (a sidecar container sees the target through its namespace, not the

@@ -20,11 +20,8 @@
 #include "stacks.bpf.h"
 #include "growth.h"
 
-#define PAGE_SIZE 4096
 #define X86_PF_WRITE (1 << 1)
 #define X86_PF_INSTR (1 << 4)
-#define MAP_ANONYMOUS 0x20
-#define PROT_NONE 0
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -29,13 +29,6 @@ struct cfi_module {
 
 #define GROWTH_MAX_MODULES 64
 
-/* What made memory grow. */
-enum growth_kind {
-	GROWTH_FAULT = 1, /* first write to an anonymous page: 4 KiB resident */
-	GROWTH_BRK = 2,	  /* the heap's end moved up (address space) */
-	GROWTH_MMAP = 3,  /* a new anonymous mapping (address space) */
-};
-
 /* sites map: key = stack hash; cumulative since attach. */
 struct growth_site {
 	__u64 events, bytes;	     /* growth */

@@ -18,9 +18,6 @@
 #include "stacks.bpf.h"
 #include "native.h"
 
-#define MAP_ANONYMOUS 0x20
-#define PAGE_SIZE 4096
-
 /*
  * An allocator call made while one of the same thread is in progress, deeper on
  * the same stack, is the allocator's own doing (glibc: malloc -> mmap,
@@ -277,7 +274,7 @@ int nat_entry(struct pt_regs *ctx)
 	case NAT_MMAP:
 		/* File mappings are not heap; their pages belong to the file. Reservations
 		 * (PROT_NONE: malloc's arenas, thread stacks' guards) are not memory yet. */
-		if (!(PT_REGS_PARM4(ctx) & MAP_ANONYMOUS) || PT_REGS_PARM3(ctx) == 0)
+		if (!(PT_REGS_PARM4(ctx) & MAP_ANONYMOUS) || PT_REGS_PARM3(ctx) == PROT_NONE)
 			return 0;
 		size = PT_REGS_PARM2(ctx);
 		break;
