@@ -28,10 +28,13 @@ BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 
-USER_SRCS := $(wildcard user/*.c)
-USER_OBJS := $(patsubst user/%.c,$(BUILD)/%.o,$(USER_SRCS))
+# user/ and its folders by role (see README, "Where things are").
+USER_DIRS := user user/lib user/elf user/golang user/target user/bpfio user/report user/sources
+USER_SRCS := $(foreach d,$(USER_DIRS),$(wildcard $(d)/*.c))
+USER_HDRS := $(foreach d,$(USER_DIRS),$(wildcard $(d)/*.h))
+USER_OBJS := $(patsubst user/%.c,$(BUILD)/obj/%.o,$(USER_SRCS))
 # Everything but main(), for unit tests.
-LIB_OBJS := $(filter-out $(BUILD)/leakscope.o,$(USER_OBJS))
+LIB_OBJS := $(filter-out $(BUILD)/obj/main.o,$(USER_OBJS))
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
@@ -54,7 +57,8 @@ $(BUILD)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) | $(BUILD)
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< > $@
 
-$(BUILD)/%.o: user/%.c $(wildcard user/*.h) $(wildcard bpf/*.h) $(SKELS) | $(BUILD)
+$(BUILD)/obj/%.o: user/%.c $(USER_HDRS) $(wildcard bpf/*.h) $(SKELS) | $(BUILD)
+	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/leakscope: $(USER_OBJS)
@@ -81,7 +85,7 @@ install: $(BUILD)/leakscope
 	install -D -m 0755 $< $(DESTDIR)$(PREFIX)/sbin/leakscope
 
 format:
-	clang-format -i user/*.c user/*.h bpf/*.c bpf/*.h
+	clang-format -i $(USER_SRCS) $(USER_HDRS) bpf/*.c bpf/*.h
 
 clean:
 	rm -rf $(BUILD)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * go-offsets-dump BINARY VERSION: print the go_offsets table row for a Go
- * binary that has DWARF, in the layout of user/go_offsets.c, and say on
+ * binary that has DWARF, in the layout of user/golang/offsets.c, and say on
  * stderr how it differs from the row already in the table. Built and run by
  * tools/go-offsets.sh.
  */
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "go_offsets.h"
+#include "golang/offsets.h"
 
 int main(int argc, char **argv)
 {
@@ -61,7 +61,7 @@ int main(int argc, char **argv)
 			n, go_offsets_nfields);
 	row = go_offsets_for_version(minor);
 	if (!row) {
-		fprintf(stderr, "go1.%d has no row in user/go_offsets.c yet: add the one above\n",
+		fprintf(stderr, "go1.%d has no row in user/golang/offsets.c yet: add the one above\n",
 			minor);
 		return 0;
 	}
@@ -76,6 +76,6 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!n)
-		fprintf(stderr, "same as the go1.%d row in user/go_offsets.c\n", minor);
+		fprintf(stderr, "same as the go1.%d row in user/golang/offsets.c\n", minor);
 	return n ? 3 : 0;
 }

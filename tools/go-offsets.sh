@@ -1,5 +1,5 @@
 #!/bin/bash
-# Print the user/go_offsets.c table row for a Go release, read from the DWARF of a
+# Print the user/golang/offsets.c table row for a Go release, read from the DWARF of a
 # program built with that release, and say how it differs from the row already there.
 #
 #   tools/go-offsets.sh go1.27.0            toolchain fetched by the go command (GOTOOLCHAIN)
@@ -68,5 +68,5 @@ go1.*) ;;
 esac
 
 ${CC:-cc} -std=gnu11 -O2 -D_GNU_SOURCE -I"$root/user" "$root/tools/go-offsets-dump.c" \
-	"$root/user/go_offsets.c" -ldw -lelf -lz -o "$tmp/dump"
+	"$root/user/golang/offsets.c" -ldw -lelf -lz -o "$tmp/dump"
 "$tmp/dump" "$tmp/probe" "$version"

@@ -12,9 +12,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "series.h"
-#include "symbolize.h"
-#include "util.h"
+#include "report/series.h"
+#include "target/symbolize.h"
+#include "lib/util.h"
 
 enum output_format { OUT_TEXT, OUT_JSON };
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * libFuzzer harness for the .gopclntab reader (user/gopclntab.c): arbitrary
+ * libFuzzer harness for the .gopclntab reader (user/golang/pclntab.c): arbitrary
  * bytes as the section, then every lookup the symbolizer makes. The input is
  * copied into a buffer of exactly its size so that AddressSanitizer catches
  * any read past the section. See tests/fuzz/README.
@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gopclntab.h"
+#include "golang/pclntab.h"
 
 #define FUZZ_VADDR 0x400000ull /* link-time address given to the input */
 

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "go_offsets.h"
+#include "golang/offsets.h"
 
 static int failures;
 

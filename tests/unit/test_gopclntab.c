@@ -24,7 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "gopclntab.h"
+#include "golang/pclntab.h"
 
 #define MAX_FAIL_SHOWN 8
 

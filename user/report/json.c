@@ -7,7 +7,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "report.h"
+#include "report/report.h"
 
 static void jstr(FILE *out, const char *s)
 {

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "disasm.h"
-#include "gobin.h"
-#include "util.h"
+#include "elf/disasm.h"
+#include "golang/gobin.h"
+#include "lib/util.h"
 
 static const char buildinfo_magic[] = "\xff Go buildinf:";
 

@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "gobin.h"
+#include "golang/gobin.h"
 
 struct go_g {
 	uint64_t addr; /* runtime address of the g */

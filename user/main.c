@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "proc.h"
-#include "report.h"
+#include "target/proc.h"
+#include "report/report.h"
 #include "session.h"
 
 static volatile sig_atomic_t interrupted;

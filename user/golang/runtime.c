@@ -4,11 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "disasm.h"
-#include "goruntime.h"
-#include "proc.h"
-#include "series.h"
-#include "util.h"
+#include "elf/disasm.h"
+#include "golang/runtime.h"
+#include "target/proc.h"
+#include "report/series.h"
+#include "lib/util.h"
 
 /* Beyond this many goroutines a read of allglen is garbage, not a program. */
 #define GO_MAX_GS (50u * 1000 * 1000)

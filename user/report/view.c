@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report.h"
+#include "report/report.h"
 
 /* Runtime plumbing at the top of a goroutine creation stack, not worth a line. */
 static const char *const go_creation_plumbing[] = {

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "elffile.h"
+#include "elf/elffile.h"
 
 struct callsite {
 	uint64_t ret;	 /* link-time return address of the call */

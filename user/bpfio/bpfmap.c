@@ -11,11 +11,11 @@
 #define ENOTSUPP 524 /* kernel-internal "operation not supported" */
 #endif
 
-#include "bpfmap.h"
-#include "elffile.h"
+#include "bpfio/bpfmap.h"
+#include "elf/elffile.h"
 #include "session.h"
 #include "stacks.h"
-#include "util.h"
+#include "lib/util.h"
 
 static void reserve(struct map_dump *d, size_t n)
 {

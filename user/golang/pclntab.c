@@ -30,8 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gopclntab.h"
-#include "util.h"
+#include "golang/pclntab.h"
+#include "lib/util.h"
 
 #define MAGIC_118 0xfffffff0u
 #define MAGIC_120 0xfffffff1u

@@ -12,8 +12,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "elffile.h"
-#include "gobin.h"
+#include "elf/elffile.h"
+#include "golang/gobin.h"
 
 struct frame {
 	const char *func; /* NULL when unresolved: print module+offset */

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "util.h"
+#include "lib/util.h"
 
 int log_verbosity;
 

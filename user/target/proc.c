@@ -10,8 +10,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "proc.h"
-#include "util.h"
+#include "target/proc.h"
+#include "lib/util.h"
 
 int proc_check(pid_t pid)
 {

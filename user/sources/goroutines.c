@@ -11,11 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bpfmap.h"
-#include "disasm.h"
+#include "bpfio/bpfmap.h"
+#include "elf/disasm.h"
 #include "goroutines.h"
 #include "goroutines.skel.h"
-#include "goruntime.h"
+#include "golang/runtime.h"
 #include "session.h"
 #include "stacks.h"
 

@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "elffile.h"
-#include "util.h"
+#include "elf/elffile.h"
+#include "lib/util.h"
 
 static void read_build_id(struct elf_file *f)
 {

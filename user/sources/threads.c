@@ -21,9 +21,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bpfmap.h"
-#include "disasm.h"
-#include "proc.h"
+#include "bpfio/bpfmap.h"
+#include "elf/disasm.h"
+#include "target/proc.h"
 #include "session.h"
 #include "stacks.h"
 #include "threads.h"

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "callsites.h"
-#include "util.h"
+#include "elf/callsites.h"
+#include "lib/util.h"
 
 #define REG_RSP 7
 #define REG_RBP 6

@@ -19,12 +19,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bpfmap.h"
-#include "callsites.h"
-#include "disasm.h"
+#include "bpfio/bpfmap.h"
+#include "elf/callsites.h"
+#include "elf/disasm.h"
 #include "native.h"
 #include "native.skel.h"
-#include "proc.h"
+#include "target/proc.h"
 #include "session.h"
 #include "stacks.h"
 

@@ -12,7 +12,7 @@
 #include <linux/types.h>
 #include <stddef.h>
 
-#include "elffile.h"
+#include "elf/elffile.h"
 #include "growth.h"
 
 /*

@@ -2,8 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "series.h"
-#include "util.h"
+#include "report/series.h"
+#include "lib/util.h"
 
 static const struct view_desc views[VIEW__MAX] = {
 	[VIEW_GOROUTINES] = {"goroutines", "GOROUTINES", STYLE_COUNT, "goroutines", "CREATED",

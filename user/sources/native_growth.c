@@ -18,10 +18,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bpfmap.h"
-#include "cfi.h"
+#include "bpfio/bpfmap.h"
+#include "elf/cfi.h"
 #include "growth.skel.h"
-#include "proc.h"
+#include "target/proc.h"
 #include "session.h"
 #include "stacks.h"
 

@@ -7,10 +7,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "proc.h"
-#include "series.h"
-#include "symbolize.h"
-#include "util.h"
+#include "target/proc.h"
+#include "report/series.h"
+#include "target/symbolize.h"
+#include "lib/util.h"
 
 static struct modfile *modfiles;
 

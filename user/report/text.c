@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "report.h"
+#include "report/report.h"
 
 /* 1234567 -> "1,234,567" (with sign when asked); buffers rotate for use in one printf. */
 static const char *num(int64_t v, bool sign)

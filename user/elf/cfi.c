@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cfi.h"
-#include "util.h"
+#include "elf/cfi.h"
+#include "lib/util.h"
 
 #define REG_RBP 6
 #define REG_RSP 7

@@ -11,9 +11,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "elffile.h"
-#include "go_offsets.h"
-#include "gopclntab.h"
+#include "elf/elffile.h"
+#include "golang/offsets.h"
+#include "golang/pclntab.h"
 
 /* Oldest Go release whose runtime leakscope knows (register ABI, offsets table). */
 #define GO_MIN_MINOR 19

@@ -19,7 +19,7 @@
 #include <elfutils/libdw.h>
 #include <libelf.h>
 
-#include "go_offsets.h"
+#include "golang/offsets.h"
 
 /* Rows as tools/go-offsets.sh prints them. */
 /* clang-format off */

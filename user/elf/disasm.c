@@ -3,8 +3,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "disasm.h"
-#include "util.h"
+#include "elf/disasm.h"
+#include "lib/util.h"
 
 static csh handle;
 static bool handle_ok;

@@ -29,12 +29,12 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "bpfmap.h"
-#include "disasm.h"
+#include "bpfio/bpfmap.h"
+#include "elf/disasm.h"
 #include "goheap.h"
 #include "goheap.skel.h"
-#include "goruntime.h"
-#include "proc.h"
+#include "golang/runtime.h"
+#include "target/proc.h"
 #include "session.h"
 #include "stacks.h"
 
