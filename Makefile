@@ -19,14 +19,14 @@ DEB_PKGS := clang llvm libbpf-dev libelf-dev zlib1g-dev libdw-dev libcapstone-de
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \
-	-D_GNU_SOURCE -I$(BUILD) -Iuser -Ibpf
+	-D_GNU_SOURCE -I$(BUILD) -Iuser -I.
 LDLIBS := -lbpf -lelf -ldw -lz -lcapstone -lstdc++ -lm
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Ivmlinux -Ibpf -Wall -Wno-unused-function
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
-BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
-SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(BPF_SRCS))
+SKELS := $(BUILD)/leakscope.skel.h
 
 # user/ and its folders by role (see README, "Where things are").
 USER_DIRS := user user/lib user/elf user/golang user/target user/bpfio user/report user/sources
@@ -49,13 +49,17 @@ deps:
 	@tools/deps.sh $(DEB_PKGS)
 
 $(BUILD):
-	@mkdir -p $(BUILD) $(BUILD)/unit
+	@mkdir -p $(BUILD) $(BUILD)/unit $(BUILD)/bpf
 
-$(BUILD)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) | $(BUILD)
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) | $(BUILD)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
-	$(BPFTOOL) gen skeleton $< > $@
+# Every probe set linked into one object: one skeleton, one load, one stack store.
+$(BUILD)/leakscope.bpf.o: $(BPF_OBJS)
+	$(BPFTOOL) gen object $@ $^
+
+$(BUILD)/leakscope.skel.h: $(BUILD)/leakscope.bpf.o
+	$(BPFTOOL) gen skeleton $< name leakscope_bpf > $@
 
 $(BUILD)/obj/%.o: user/%.c $(USER_HDRS) $(wildcard bpf/*.h) $(SKELS) | $(BUILD)
 	@mkdir -p $(dir $@)

@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Helpers shared by every BPF program: which task is the target, and drop accounting. */
+/*
+ * Helpers shared by every BPF program: which task is the target, and drop
+ * accounting. Every bpf/NAME.bpf.c is linked into one object (build/leakscope.bpf.o,
+ * one skeleton): what several of them define is __weak, and the linker keeps one.
+ */
 #ifndef LEAKSCOPE_COMMON_BPF_H
 #define LEAKSCOPE_COMMON_BPF_H
 
@@ -18,9 +22,11 @@
  * (a sidecar container sees the target through its namespace, not the
  * host's). pidns_ino == 0 means "use host PIDs".
  */
-const volatile __u32 target_tgid = 0;
-const volatile __u64 pidns_dev = 0;
-const volatile __u64 pidns_ino = 0;
+const volatile __u32 target_tgid __weak = 0;
+const volatile __u64 pidns_dev __weak = 0;
+const volatile __u64 pidns_ino __weak = 0;
+
+char LICENSE[] __weak SEC("license") = "GPL";
 
 static __always_inline __u32 current_tgid(void)
 {

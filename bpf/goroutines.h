@@ -28,6 +28,8 @@ enum go_counter {
 	GO_CNT_GMAP_FULL, /* goroutines map full: goroutine shown by creation site only */
 	GO_CNT_SITE_FULL, /* sites map full: creation not counted per stack */
 	GO_CNT_READ_FAIL, /* could not read goid/startpc from the new g */
+	GO_CNT_STACK_FULL, /* creation stack not kept: stacks map full */
+	GO_CNT_TRACKED,	   /* entries in the goroutines map (it grows by this) */
 	GO_CNT__MAX,
 };
 

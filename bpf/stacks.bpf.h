@@ -6,6 +6,10 @@
  * hundred stacks in 16K buckets that happens in about one session in three. A
  * 64-bit content hash as the key of an ordinary hash map does not collide in
  * practice, and user space can delete stacks nobody refers to any more.
+ *
+ * One store for every program of the linked object: a stack is kept once however
+ * many views see it. Not preallocated: memory follows the stacks actually seen, and
+ * user space sets the capacity (--max-stacks) before load.
  */
 #ifndef LEAKSCOPE_STACKS_BPF_H
 #define LEAKSCOPE_STACKS_BPF_H
@@ -21,17 +25,21 @@ struct {
 	__type(key, __u64);
 	__type(value, struct ls_stack);
 	__uint(max_entries, 16384);
-} stacks SEC(".maps");
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} stacks __weak SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__type(key, __u32);
 	__type(value, struct ls_stack);
 	__uint(max_entries, 1);
-} stack_scratch SEC(".maps");
+} stack_scratch __weak SEC(".maps");
 
-/* Failures, read by user space: a stack we could not keep is a stack not shown. */
-__u64 stack_errors[LS_STACK_ERR__MAX] = {};
+/*
+ * Failures of every program together, for -v; each view counts the stacks it lost
+ * in its own counters (a stack_take() that returns 0).
+ */
+__u64 stack_errors[LS_STACK_ERR__MAX] __weak = {};
 
 /*
  * The user stack by frame pointers, walked here rather than with
@@ -105,8 +113,11 @@ static long fnv_step(__u32 i, void *arg)
 	return 0;
 }
 
-/* Store a walked stack once and return its hash (0 when the map is full). */
-static __always_inline __u64 stack_store(struct ls_stack *st, long n)
+/*
+ * Store a walked stack once and return its hash (0 when the map is full: then
+ * *lost, the caller's own counter, goes up).
+ */
+static __always_inline __u64 stack_store(struct ls_stack *st, long n, __u64 *lost)
 {
 	struct fnv_hash f = {.st = st, .h = 0xcbf29ce484222325ull};
 	__u64 h;
@@ -119,6 +130,7 @@ static __always_inline __u64 stack_store(struct ls_stack *st, long n)
 		return h;
 	if (bpf_map_update_elem(&stacks, &h, st, BPF_NOEXIST) == -E2BIG) {
 		__sync_fetch_and_add(&stack_errors[LS_STACK_ERR_FULL], 1);
+		__sync_fetch_and_add(lost, 1);
 		return 0;
 	}
 	return h;
@@ -134,15 +146,15 @@ static __always_inline struct ls_stack *stack_scratch_get(void)
 
 /*
  * Take the current user stack, store it once, and return its hash (0 on
- * failure). See stack_walk() for caller_at_sp.
+ * failure). See stack_walk() for caller_at_sp, stack_store() for lost.
  */
-static __always_inline __u64 stack_take(struct pt_regs *ctx, bool caller_at_sp)
+static __always_inline __u64 stack_take(struct pt_regs *ctx, bool caller_at_sp, __u64 *lost)
 {
 	struct ls_stack *st = stack_scratch_get();
 
 	if (!st)
 		return 0;
-	return stack_store(st, stack_walk(ctx, st, caller_at_sp));
+	return stack_store(st, stack_walk(ctx, st, caller_at_sp), lost);
 }
 
 #endif

@@ -19,14 +19,16 @@ struct {
 	__type(key, __u32);
 	__type(value, struct thr_thread);
 	__uint(max_entries, 131072);
-} threads SEC(".maps");
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} thr_threads SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__type(key, struct thr_site_key);
 	__type(value, struct thr_counts);
 	__uint(max_entries, 16384);
-} sites SEC(".maps");
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} thr_sites SEC(".maps");
 
 /*
  * Between a creation probe and the clone it leads to, in the same thread. LRU: a
@@ -38,9 +40,9 @@ struct {
 	__type(key, __u32);
 	__type(value, struct thr_pending);
 	__uint(max_entries, 8192);
-} pending SEC(".maps");
+} thr_creators SEC(".maps");
 
-__u64 counters[THR_CNT__MAX] = {};
+__u64 thr_counters[THR_CNT__MAX] = {};
 
 /*
  * The current task as user space names it (see current_tgid()). *in_ns tells
@@ -85,14 +87,14 @@ static __always_inline __u32 view_tid_of(struct task_struct *task, bool in_ns)
 
 static __always_inline void site_count(const struct thr_site_key *k, bool created)
 {
-	struct thr_counts *c = bpf_map_lookup_elem(&sites, k), zero = {};
+	struct thr_counts *c = bpf_map_lookup_elem(&thr_sites, k), zero = {};
 
 	if (!c) {
 		/* Fails harmlessly when another CPU inserted it first. */
-		bpf_map_update_elem(&sites, k, &zero, BPF_NOEXIST);
-		c = bpf_map_lookup_elem(&sites, k);
+		bpf_map_update_elem(&thr_sites, k, &zero, BPF_NOEXIST);
+		c = bpf_map_lookup_elem(&thr_sites, k);
 		if (!c) {
-			__sync_fetch_and_add(&counters[THR_CNT_SITE_FULL], 1);
+			__sync_fetch_and_add(&thr_counters[THR_CNT_SITE_FULL], 1);
 			return;
 		}
 	}
@@ -117,12 +119,12 @@ static __always_inline int creator(struct pt_regs *ctx, bool caller_at_sp)
 		 * its record (why Go wanted an M) says more than the glue's stack. newm1 is
 		 * always followed by its clone on this thread, so the record is not stale.
 		 */
-		old = bpf_map_lookup_elem(&pending, &ktid);
+		old = bpf_map_lookup_elem(&thr_creators, &ktid);
 		if (old && old->kind == THR_KIND_GO_NEWM)
 			return 0;
 	}
-	p.stack = stack_take(ctx, caller_at_sp);
-	bpf_map_update_elem(&pending, &ktid, &p, BPF_ANY);
+	p.stack = stack_take(ctx, caller_at_sp, &thr_counters[THR_CNT_STACK_FULL]);
+	bpf_map_update_elem(&thr_creators, &ktid, &p, BPF_ANY);
 	return 0;
 }
 
@@ -156,11 +158,11 @@ int BPF_PROG(thr_newtask, struct task_struct *task, __u64 clone_flags)
 
 	if (!(clone_flags & CLONE_THREAD) || !view_current(&tgid, &tid, &in_ns))
 		return 0;
-	p = bpf_map_lookup_elem(&pending, &ktid);
+	p = bpf_map_lookup_elem(&thr_creators, &ktid);
 	if (p) {
 		t.site.stack = p->stack;
 		t.site.kind = p->kind;
-		bpf_map_delete_elem(&pending, &ktid);
+		bpf_map_delete_elem(&thr_creators, &ktid);
 	} else {
 		/*
 		 * No probe saw it coming (a raw clone): the creating thread's user stack at
@@ -175,17 +177,17 @@ int BPF_PROG(thr_newtask, struct task_struct *task, __u64 clone_flags)
 		if (st) {
 			n = bpf_get_stack(ctx, st->pcs, sizeof(st->pcs), BPF_F_USER_STACK);
 			if (n > 0)
-				t.site.stack = stack_store(st, n / sizeof(st->pcs[0]));
+				t.site.stack = stack_store(st, n / sizeof(st->pcs[0]), &thr_counters[THR_CNT_STACK_FULL]);
 		}
 		t.site.kind = THR_KIND_CLONE;
-		__sync_fetch_and_add(&counters[THR_CNT_NO_PROBE], 1);
+		__sync_fetch_and_add(&thr_counters[THR_CNT_NO_PROBE], 1);
 	}
 	t.created_ns = bpf_ktime_get_ns();
 	tid = view_tid_of(task, in_ns);
-	if (bpf_map_update_elem(&threads, &tid, &t, BPF_ANY))
-		__sync_fetch_and_add(&counters[THR_CNT_MAP_FULL], 1);
+	if (bpf_map_update_elem(&thr_threads, &tid, &t, BPF_ANY))
+		__sync_fetch_and_add(&thr_counters[THR_CNT_MAP_FULL], 1);
 	site_count(&t.site, true);
-	__sync_fetch_and_add(&counters[THR_CNT_CREATED], 1);
+	__sync_fetch_and_add(&thr_counters[THR_CNT_CREATED], 1);
 	return 0;
 }
 
@@ -200,17 +202,15 @@ int BPF_PROG(thr_exit, struct task_struct *task)
 
 	if (!view_current(&tgid, &tid, &in_ns))
 		return 0;
-	bpf_map_delete_elem(&pending, &ktid);
-	t = bpf_map_lookup_elem(&threads, &tid);
+	bpf_map_delete_elem(&thr_creators, &ktid);
+	t = bpf_map_lookup_elem(&thr_threads, &tid);
 	if (!t) {
-		__sync_fetch_and_add(&counters[THR_CNT_EXIT_UNKNOWN], 1);
+		__sync_fetch_and_add(&thr_counters[THR_CNT_EXIT_UNKNOWN], 1);
 		return 0;
 	}
 	site = t->site;
-	bpf_map_delete_elem(&threads, &tid);
+	bpf_map_delete_elem(&thr_threads, &tid);
 	site_count(&site, false);
-	__sync_fetch_and_add(&counters[THR_CNT_EXITED], 1);
+	__sync_fetch_and_add(&thr_counters[THR_CNT_EXITED], 1);
 	return 0;
 }
-
-char LICENSE[] SEC("license") = "GPL";

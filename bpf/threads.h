@@ -45,6 +45,7 @@ enum thr_counter {
 	THR_CNT_SITE_FULL,    /* sites map full: creation or exit not counted per site */
 	THR_CNT_EXIT_UNKNOWN, /* exit of a thread not in the map */
 	THR_CNT_NO_PROBE,     /* clone with no probe before it (kind CLONE) */
+	THR_CNT_STACK_FULL,   /* creation stack not kept: stacks map full */
 	THR_CNT__MAX,
 };
 

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * One tracing session: the configuration from the command line, the target,
- * and what every source and view shares (symbolizer, series). A source knows
- * how to attach to one kind of target and how to turn its maps into site
- * samples each interval; nothing after that knows about BPF.
+ * One tracing session: the configuration from the command line, the target, the
+ * sources that apply to it and what they all share (the BPF object, the stack
+ * store, the symbolizer, the series). A source knows how to attach to one kind
+ * of target and how to turn its maps into site samples each interval; nothing
+ * after that knows about BPF.
  */
 #ifndef LEAKSCOPE_SESSION_H
 #define LEAKSCOPE_SESSION_H
@@ -12,11 +13,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "report/series.h"
-#include "target/symbolize.h"
+#include "bpfio/stackstore.h"
 #include "lib/util.h"
-
-enum output_format { OUT_TEXT, OUT_JSON };
+#include "report/report.h"
+#include "report/series.h"
+#include "target/maps.h"
+#include "target/symbolize.h"
 
 enum native_mode {
 	NATIVE_EXACT,  /* every malloc-family call probed: exact outstanding bytes */
@@ -44,65 +46,42 @@ struct config {
 };
 
 struct session;
+struct leakscope_bpf;
 
+#define VIEW_BIT(v) (1u << (v))
+
+/*
+ * The source contract. A source feeds some views; the session asks each source
+ * whose views were asked for (--what) whether it applies, from the target's
+ * files alone, before any BPF is loaded; then every source that applies
+ * switches on and sizes its part of the one BPF object, the object is loaded
+ * once, and each attaches its probes. Every error path sets s->fatal.
+ */
 struct source_ops {
 	const char *name;
+	uint32_t views; /* VIEW_BIT()s of the views it feeds */
 	/*
-	 * Attach to the target. 0 on success, -ENOTSUP when this source does not apply to
-	 * the target (not an error), other -errno with s->fatal set.
+	 * Does the source apply to the target? 0 and *state when it does, -ENOTSUP when
+	 * it does not (not an error), other -errno with s->fatal set. No BPF here.
 	 */
-	int (*attach)(struct session *s, void **state);
+	int (*probe)(struct session *s, void **state);
+	/* Switch on (bpfobj_use_*) and configure its programs and maps, before load. */
+	int (*configure)(struct session *s, void *state, struct leakscope_bpf *bpf);
+	/* After load: place the probes, take what the baseline needs, activate views. */
+	int (*attach)(struct session *s, void *state);
 	/* Fill the current interval's samples. -ESRCH when the target has gone. */
 	int (*collect)(struct session *s, void *state);
+	/* Several times a second between intervals, cheap upkeep; may be NULL. */
+	void (*tick)(struct session *s, void *state);
+	/* Undo attach (or whatever part of it was done), free the state. */
 	void (*detach)(void *state);
 };
 
-/* What a view reports besides its sites: totals, caveats, drops. */
-struct view_info {
-	bool active;
-	char note[512];	 /* caveats shown under the view's header, "" if none */
-	uint64_t drops;	 /* events lost since attach (maps full, stacks lost) */
-	int64_t untracked; /* e.g. goroutines that existed before attach */
-};
+#define MAX_SOURCES 8
 
-/* One GC cycle as seen from outside. */
-struct gc_point {
-	uint64_t mono_ns;
-	uint64_t heap_marked; /* live heap after the cycle's mark */
-	uint32_t numgc;	      /* cycle number since the program started */
-};
-
-/*
- * The Go heap's MemStats view without code in the target: a point per GC, the
- * live object count, the allocation rate, and whether the runtime's heap
- * profile is there to attribute memory to stacks.
- */
-struct go_heap_trend {
-	bool active;
-	bool profiling;	      /* in-use by stack available (runtime heap profile) */
-	int64_t profile_rate; /* runtime.MemProfileRate now */
-	char profiling_note[512];
-	struct gc_point *gc; /* every GC seen since attach */
-	size_t ngc, cap_gc;
-	size_t gc_first_in_interval; /* index of the first GC of the current interval */
-	uint64_t heap_marked_at_attach; /* from gcController, when known */
-	bool have_marked_at_attach;
-	uint32_t numgc; /* as of the end of the interval */
-	bool have_numgc;
-	int64_t heap_objects; /* HeapObjects now (memstats.heapStats), when readable */
-	bool have_objects;
-	double objects_slope; /* objects per second over the session */
-	double heap_slope;    /* live heap after GC, bytes per second over the session */
-	double alloc_rate;    /* bytes allocated per second in the interval */
-	bool have_alloc_rate;
-};
-
-struct target_info {
-	char exe[256];
-	char cmdline[256];
-	bool is_go;
-	char go_version[48];
-	bool stripped, pie;
+struct active_source {
+	const struct source_ops *ops;
+	void *state;
 };
 
 struct session {
@@ -111,12 +90,16 @@ struct session {
 	bool launched;	     /* started by us with -- COMMAND */
 	const char *exe_path; /* file to attach probes to (/proc/PID/exe or the command) */
 	struct target_info target;
+	struct maps_watch maps; /* the target's executable mappings, read once per interval */
 	struct symbolizer sym;
 	struct series series;
 	struct view_info views[VIEW__MAX];
-	struct go_heap_trend heap;
 	struct fatal fatal;
 	uint64_t pidns_dev, pidns_ino;
+	struct leakscope_bpf *bpf;   /* the one BPF object, shared by the sources */
+	struct stack_store stacks;   /* every source's stacks, by hash */
+	struct active_source act[MAX_SOURCES];
+	int nact;
 };
 
 extern const struct source_ops goroutine_source;
@@ -125,7 +108,23 @@ extern const struct source_ops thread_source;
 extern const struct source_ops native_source;
 extern const struct source_ops growth_source;
 
-/* Turn a skeleton load failure into the right message and exit status. */
-void bpf_load_error(struct fatal *f, const char *what, int err);
+/* What --what says of a view: nothing (no --what), asked for, or left out. */
+enum view_choice { VIEW_BY_DEFAULT, VIEW_ASKED, VIEW_LEFT_OUT };
+enum view_choice session_view_choice(const struct session *s, enum view_kind v);
+
+/* Find the target: the process (-p) or the program to start (-- COMMAND). */
+int session_resolve_target(struct session *s, char **launch_path);
+/* Start the command, held before exec; returns the fd whose write lets it run. */
+int session_launch(struct session *s, char **argv, const char *path);
+/* Probe, configure, load and attach every source that applies. */
+int session_attach(struct session *s);
+/* One interval: every source fills its samples. -ESRCH when the target is gone. */
+int session_collect(struct session *s);
+/* Upkeep between intervals (growing maps). */
+void session_tick(struct session *s);
+/* Write the report of the current interval, or the summary (see report_write). */
+void session_report(struct session *s, FILE *out, enum report_end end);
+void session_detach(struct session *s);
+
 
 #endif

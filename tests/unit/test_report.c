@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "report/report.h"
+#include "target/maps.h"
 
 static int checks, failures;
 
@@ -30,7 +31,16 @@ static const uint64_t leak_pcs[] = {0x1000, 0x2000};
 static const uint64_t steady_pcs[] = {0x3000};
 static const uint64_t shrink_pcs[] = {0x4000, 0x5000};
 
-static void record(struct session *s, int intervals)
+/* What a session would hand the report path: recorded series, no BPF, no target. */
+struct recorded {
+	struct series series;
+	struct view_info views[VIEW__MAX];
+	struct target_info target;
+	struct maps_watch maps;
+	struct symbolizer sym;
+};
+
+static void record(struct recorded *s, int intervals)
 {
 	for (int i = 0; i <= intervals; i++) {
 		struct sample *sm;
@@ -60,8 +70,16 @@ static void record(struct session *s, int intervals)
 
 int main(int argc, char **argv)
 {
-	static struct config cfg = {.top = 10, .max_depth = 16, .format = OUT_JSON};
-	static struct session s;
+	static struct recorded s;
+	struct report_ctx rc = {
+		.opts = {.format = OUT_JSON, .top = 10, .max_depth = 16},
+		.pid = 4242,
+		.target = &s.target,
+		.series = &s.series,
+		.views = s.views,
+		.sym = &s.sym,
+	};
+	struct report_opts *cfg = &rc.opts;
 	struct view_rows vr;
 	FILE *out;
 
@@ -69,19 +87,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: test_report OUT.json\n");
 		return 2;
 	}
-	for (int v = 0; v < VIEW__MAX; v++)
-		cfg.views[v] = true;
-	s.cfg = &cfg;
-	s.pid = 4242;
 	snprintf(s.target.exe, sizeof(s.target.exe), "recorded");
 	series_init(&s.series);
-	symbolizer_init(&s.sym, 0); /* no such process: frames stay unresolved */
+	maps_watch_init(&s.maps, 0); /* no such process: frames stay unresolved */
+	symbolizer_init(&s.sym, &s.maps);
 	record(&s, 5);
 	s.views[VIEW_GOROUTINES].active = true;
 	s.views[VIEW_NATIVE_HEAP].active = true;
 
 	/* The last interval: the leak grew by 100 in 1 s and ranks first. */
-	view_build(&s, VIEW_GOROUTINES, false, &vr);
+	view_build(&rc, VIEW_GOROUTINES, false, &vr);
 	CHECK(vr.n == 3, "3 goroutine rows, got %zu", vr.n);
 	CHECK(vr.v[0].site->pcs[0] == 0x1000, "leak ranks first");
 	CHECK(vr.v[0].net == 100 && fabs(vr.v[0].rate - 100) < 1e-9, "leak net 100, rate 100/s: %lld %f",
@@ -92,7 +107,7 @@ int main(int argc, char **argv)
 	view_rows_free(&vr);
 
 	/* The session: growth since attach, slope, intervals grown. */
-	view_build(&s, VIEW_GOROUTINES, true, &vr);
+	view_build(&rc, VIEW_GOROUTINES, true, &vr);
 	CHECK(vr.v[0].site->pcs[0] == 0x1000, "leak ranks first over the session");
 	CHECK(vr.v[0].live_first == 100 && vr.v[0].net == 500, "leak from 100 at attach, +500: %lld %lld",
 	      (long long)vr.v[0].live_first, (long long)vr.v[0].net);
@@ -106,28 +121,28 @@ int main(int argc, char **argv)
 	view_rows_free(&vr);
 
 	/* Bytes views rank by bytes. */
-	view_build(&s, VIEW_NATIVE_HEAP, true, &vr);
+	view_build(&rc, VIEW_NATIVE_HEAP, true, &vr);
 	CHECK(vr.n == 1 && fabs(vr.v[0].bytes_slope - 1048576) < 1e-3, "heap slope 1 MiB/s, got %f",
 	      vr.n ? vr.v[0].bytes_slope : 0);
 	view_rows_free(&vr);
 
 	/* --top 1 shows one row per view. */
-	cfg.top = 1;
-	view_build(&s, VIEW_GOROUTINES, false, &vr);
+	cfg->top = 1;
+	view_build(&rc, VIEW_GOROUTINES, false, &vr);
 	CHECK(vr.shown == 1 && vr.n == 3, "top 1 of 3");
 	view_rows_free(&vr);
-	cfg.top = 0;
+	cfg->top = 0;
 
 	out = fopen(argv[1], "w");
 	if (!out) {
 		perror(argv[1]);
 		return 2;
 	}
-	report_write(&s, out, END_NONE);
-	report_write(&s, out, END_COUNT);
+	report_write(&rc, out, END_NONE);
+	report_write(&rc, out, END_COUNT);
 	fclose(out);
-	cfg.format = OUT_TEXT;
-	report_write(&s, stdout, END_COUNT);
+	cfg->format = OUT_TEXT;
+	report_write(&rc, stdout, END_COUNT);
 
 	printf("test_report: %d checks, %d failures\n", checks, failures);
 	return failures ? 1 : 0;

@@ -13,7 +13,7 @@
 #include <stddef.h>
 
 #include "elf/elffile.h"
-#include "growth.h"
+#include "bpf/native_growth.h"
 
 /*
  * Rows of f sorted by pc, identical neighbours merged; a CFI_STOP row ends each

@@ -6,8 +6,8 @@
 
 #include "elf/disasm.h"
 #include "golang/runtime.h"
-#include "target/proc.h"
-#include "report/series.h"
+#include "lib/memread.h"
+#include "lib/intern.h"
 #include "lib/util.h"
 
 /* Beyond this many goroutines a read of allglen is garbage, not a program. */
@@ -73,11 +73,11 @@ static int find_allgs_by_recipe(struct go_runtime *rt)
 		return -ENOENT;
 	len_addr += rt->bias;
 	ptr_addr += rt->bias;
-	if (proc_read(rt->pid, len_addr, &n, 8) || proc_read(rt->pid, ptr_addr, &ptr, 8))
+	if (mem_read(rt->pid, len_addr, &n, 8) || mem_read(rt->pid, ptr_addr, &ptr, 8))
 		return -ENOENT;
 	/* The main goroutine is allgs[0] from the first instruction of main on. */
-	if (!n || n > GO_MAX_GS || !ptr || (ptr & 7) || proc_read(rt->pid, ptr, &first, 8) ||
-	    !first || proc_read(rt->pid, first + rt->gb->off.g_goid, &goid, 8) || goid != 1)
+	if (!n || n > GO_MAX_GS || !ptr || (ptr & 7) || mem_read(rt->pid, ptr, &first, 8) ||
+	    !first || mem_read(rt->pid, first + rt->gb->off.g_goid, &goid, 8) || goid != 1)
 		return -ENOENT;
 	rt->allglen = len_addr;
 	rt->allgptr = ptr_addr;
@@ -92,7 +92,7 @@ static const char *read_go_string(pid_t pid, uint64_t ptr, uint64_t len)
 
 	if (len >= sizeof(buf))
 		len = sizeof(buf) - 1;
-	if (len && proc_read(pid, ptr, buf, len))
+	if (len && mem_read(pid, ptr, buf, len))
 		return NULL;
 	buf[len] = 0;
 	return intern(buf);
@@ -103,7 +103,7 @@ static int load_waitreasons_at(struct go_runtime *rt, uint64_t arr, int max)
 	uint64_t hdr[2 * 64];
 	int n = MIN(max, 64);
 
-	if (proc_read(rt->pid, arr, hdr, n * 16))
+	if (mem_read(rt->pid, arr, hdr, n * 16))
 		return -EFAULT;
 	rt->waitreasons = xcalloc(n, sizeof(*rt->waitreasons));
 	for (int i = 0; i < n; i++) {
@@ -140,7 +140,7 @@ static int find_waitreasons(struct go_runtime *rt)
 	    elf_find_section(rt->gb->elf, ".data", &data))
 		return -ENOENT;
 	uint64_t *mem = xmalloc(data.size + 16);
-	if (proc_read(rt->pid, data.vaddr + rt->bias, mem, data.size)) {
+	if (mem_read(rt->pid, data.vaddr + rt->bias, mem, data.size)) {
 		free(mem);
 		return -EFAULT;
 	}
@@ -204,14 +204,14 @@ int go_runtime_scan(struct go_runtime *rt)
 	const struct go_offsets *o = &rt->gb->off;
 	uint64_t n = 0, ptr = 0, *gptrs;
 	uint32_t lo, hi;
-	struct proc_iov *iov;
+	struct mem_iov *iov;
 	uint8_t *buf;
 	int err;
 
 	/* allglen first: allgadd publishes the array before the length. */
-	err = proc_read(rt->pid, rt->allglen, &n, 8);
+	err = mem_read(rt->pid, rt->allglen, &n, 8);
 	if (!err)
-		err = proc_read(rt->pid, rt->allgptr, &ptr, 8);
+		err = mem_read(rt->pid, rt->allgptr, &ptr, 8);
 	if (err)
 		return kill(rt->pid, 0) && errno == ESRCH ? -ESRCH : err;
 	if (n > GO_MAX_GS || (n && !ptr))
@@ -220,7 +220,7 @@ int go_runtime_scan(struct go_runtime *rt)
 	if (!n)
 		return 0;
 	gptrs = xmalloc(n * 8);
-	if (proc_read(rt->pid, ptr, gptrs, n * 8)) {
+	if (mem_read(rt->pid, ptr, gptrs, n * 8)) {
 		free(gptrs);
 		return -EIO;
 	}
@@ -233,8 +233,8 @@ int go_runtime_scan(struct go_runtime *rt)
 	buf = xmalloc(n * (hi - lo));
 	iov = xmalloc(n * sizeof(*iov));
 	for (uint64_t i = 0; i < n; i++)
-		iov[i] = (struct proc_iov){gptrs[i] + lo, buf + i * (hi - lo), hi - lo, false};
-	proc_readv(rt->pid, iov, n);
+		iov[i] = (struct mem_iov){gptrs[i] + lo, buf + i * (hi - lo), hi - lo, false};
+	mem_readv(rt->pid, iov, n);
 
 	if (rt->cap < n) {
 		rt->cap = n;

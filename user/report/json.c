@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lib/util.h"
 #include "report/report.h"
 
 static void jstr(FILE *out, const char *s)
@@ -71,23 +72,14 @@ static void jstates(FILE *out, const struct site *site)
 	fputc('}', out);
 }
 
-static void jview_totals(struct session *s, FILE *out, const struct view_rows *vr)
+static void jview_totals(const struct report_ctx *rc, FILE *out, const struct view_rows *vr)
 {
-	const struct view_info *vi = &s->views[vr->view];
+	const struct view_info *vi = &rc->views[vr->view];
 	const struct view_totals *t = &vr->tot;
 	double secs = vr->seconds > 0 ? vr->seconds : 1;
 	uint64_t created = t->created, freed = t->freed, created_bytes = t->created_bytes,
 		 freed_bytes = t->freed_bytes;
 
-	if (vr->summary) {
-		created = freed = created_bytes = freed_bytes = 0;
-		for (size_t i = 0; i < vr->n; i++) {
-			created += vr->v[i].created_total;
-			freed += vr->v[i].freed_total;
-			created_bytes += vr->v[i].created_bytes_total;
-			freed_bytes += vr->v[i].freed_bytes_total;
-		}
-	}
 	fputc('"', out);
 	fputs(view_name(vr->view), out);
 	fprintf(out,
@@ -103,7 +95,7 @@ static void jview_totals(struct session *s, FILE *out, const struct view_rows *v
 	fputc('}', out);
 }
 
-static void jrow(struct session *s, FILE *out, const struct view_rows *vr, size_t i, int seq)
+static void jrow(FILE *out, const struct view_rows *vr, size_t i, int seq)
 {
 	const struct row *r = &vr->v[i];
 	const struct site *site = r->site;
@@ -153,63 +145,60 @@ static void jrow(struct session *s, FILE *out, const struct view_rows *vr, size_
 	fputs(",\"frames\":", out);
 	jframes(out, r->frames);
 	fputs("}\n", out);
-	(void)s;
 }
 
-static void jheap(struct session *s, FILE *out)
+static void jheap(const struct report_ctx *rc, FILE *out, const struct heap_trend *t)
 {
-	const struct go_heap_trend *t = &s->heap;
-	const struct gc_point *last = t->ngc ? &t->gc[t->ngc - 1] : NULL;
+	const struct heap_state *h = t->now;
 
 	fputs(",\"go_heap\":{\"live_after_gc\":", out);
-	if (last)
-		fprintf(out, "%" PRIu64, last->heap_marked);
-	else if (t->have_marked_at_attach)
-		fprintf(out, "%" PRIu64, t->heap_marked_at_attach);
+	if (t->last)
+		fprintf(out, "%" PRIu64, t->last->heap_marked);
+	else if (h->have_marked_before)
+		fprintf(out, "%" PRIu64, h->marked_before);
 	else
 		fputs("null", out);
 	fputs(",\"numgc\":", out);
-	if (t->have_numgc)
-		fprintf(out, "%u", t->numgc);
+	if (h->have_numgc)
+		fprintf(out, "%u", h->numgc);
 	else
 		fputs("null", out);
 	fprintf(out, ",\"gcs_since_attach\":%zu,\"gcs_in_interval\":%zu", t->ngc,
-		t->ngc - t->gc_first_in_interval);
+		t->gcs_in_interval);
 	fprintf(out, ",\"live_slope_bytes_per_s\":%.3f", t->heap_slope);
 	fputs(",\"heap_objects\":", out);
-	if (t->have_objects)
-		fprintf(out, "%" PRId64 ",\"objects_slope_per_s\":%.3f", t->heap_objects,
+	if (h->have_objects)
+		fprintf(out, "%" PRId64 ",\"objects_slope_per_s\":%.3f", h->objects,
 			t->objects_slope);
 	else
 		fputs("null,\"objects_slope_per_s\":null", out);
 	fputs(",\"alloc_bytes_per_s\":", out);
-	if (t->have_alloc_rate)
-		fprintf(out, "%.1f", t->alloc_rate);
+	if (h->have_alloc_rate)
+		fprintf(out, "%.1f", h->alloc_rate);
 	else
 		fputs("null", out);
 	fprintf(out, ",\"profiling\":%s,\"profile_rate\":%" PRId64 ",\"profiling_note\":",
-		t->profiling ? "true" : "false", t->profile_rate);
-	jstr(out, t->profiling_note);
+		h->profiling ? "true" : "false", h->profile_rate);
+	jstr(out, rc->views[VIEW_GO_HEAP].header_note);
 	fputc('}', out);
 }
 
 /* One line per GC cycle of the interval: the heap trend at full resolution. */
-static void jgcs(struct session *s, FILE *out, int seq)
+static void jgcs(const struct report_ctx *rc, FILE *out, const struct heap_trend *t, int seq)
 {
-	const struct go_heap_trend *t = &s->heap;
+	const struct series *ser = rc->series;
 
-	for (size_t i = t->gc_first_in_interval; i < t->ngc; i++) {
+	for (size_t i = t->ngc - t->gcs_in_interval; i < t->ngc; i++) {
 		fprintf(out, "{\"type\":\"gc\",\"report\":%d,\"numgc\":%u,\"t_s\":%.3f,"
 			     "\"live_after_gc\":%" PRIu64 "}\n",
-			seq, t->gc[i].numgc, (t->gc[i].mono_ns - s->series.start_mono_ns) / 1e9,
-			t->gc[i].heap_marked);
+			seq, ser->gc[i].numgc, (ser->gc[i].mono_ns - ser->start_mono_ns) / 1e9,
+			ser->gc[i].heap_marked);
 	}
 }
 
-void json_write(struct session *s, FILE *out, struct view_rows *views, int nviews,
-		enum report_end end)
+void json_write(const struct report_ctx *rc, FILE *out, const struct report_rows *rows)
 {
-	const struct series *ser = &s->series;
+	const struct series *ser = rc->series;
 	const struct interval *iv = &ser->intervals[ser->nintervals - 1];
 	static const char *const ends[] = {
 		[END_NONE] = NULL,
@@ -217,27 +206,28 @@ void json_write(struct session *s, FILE *out, struct view_rows *views, int nview
 		[END_INTERRUPTED] = "interrupted",
 		[END_TARGET_EXIT] = "target_exited",
 	};
+	enum report_end end = rows->end;
 
 	fprintf(out, "{\"type\":\"%s\",\"report\":%d,\"time\":", end ? "summary" : "interval",
-		ser->nintervals - 1);
+		rows->seq);
 	jtime(out, iv->wall_ns);
 	fprintf(out, ",\"interval_s\":%.3f,\"session_s\":%.3f,\"pid\":%d,\"exe\":", iv->seconds,
-		(iv->mono_ns - ser->start_mono_ns) / 1e9, s->pid);
-	jstr(out, s->target.exe);
+		(iv->mono_ns - ser->start_mono_ns) / 1e9, rc->pid);
+	jstr(out, rc->target->exe);
 	fputs(",\"go_version\":", out);
-	jstr(out, s->target.is_go ? s->target.go_version : NULL);
+	jstr(out, rc->target->is_go ? rc->target->go_version : NULL);
 	fputs(",\"end\":", out);
 	jstr(out, ends[end]);
-	for (int i = 0; i < nviews; i++) {
+	for (int i = 0; i < rows->nviews; i++) {
 		fputc(',', out);
-		jview_totals(s, out, &views[i]);
+		jview_totals(rc, out, &rows->views[i]);
 	}
-	if (s->heap.active)
-		jheap(s, out);
+	if (rows->trend)
+		jheap(rc, out, rows->trend);
 	fputs("}\n", out);
-	if (s->heap.active && !end)
-		jgcs(s, out, ser->nintervals - 1);
-	for (int i = 0; i < nviews; i++)
-		for (size_t j = 0; j < views[i].shown; j++)
-			jrow(s, out, &views[i], j, ser->nintervals - 1);
+	if (rows->trend && !end)
+		jgcs(rc, out, rows->trend, rows->seq);
+	for (int i = 0; i < rows->nviews; i++)
+		for (size_t j = 0; j < rows->views[i].shown; j++)
+			jrow(out, &rows->views[i], j, rows->seq);
 }

@@ -1,15 +1,71 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Views: the series of one kind of site turned into ranked rows (current
- * values, change in the interval, growth over the session), with stacks
- * symbolized for display. Writers (text, JSON lines) only format rows.
+ * The report path: the series of one kind of site turned into ranked rows
+ * (current values, change in the interval, growth over the session) with
+ * totals and, for the Go heap, its trend; stacks symbolized for the rows shown;
+ * then writers (text, JSON lines) that only format what the views computed.
+ * Nothing here knows about BPF or about a source: what a view needs from the
+ * one that feeds it (how to trim its stacks, what a goroutine runs) comes as
+ * hooks in its view_info.
  */
 #ifndef LEAKSCOPE_REPORT_H
 #define LEAKSCOPE_REPORT_H
 
+#include <stdbool.h>
 #include <stdio.h>
+#include <sys/types.h>
 
-#include "session.h"
+#include "report/series.h"
+#include "target/symbolize.h"
+
+enum output_format { OUT_TEXT, OUT_JSON };
+
+/* How reports are printed (from the command line). */
+struct report_opts {
+	enum output_format format;
+	int top;	   /* stacks per view, 0 = all */
+	int max_depth;	   /* frames printed per stack */
+	bool show_runtime; /* the Go runtime's own goroutines */
+};
+
+/* What the header says about the target. */
+struct target_info {
+	char exe[256];
+	char cmdline[256];
+	bool is_go;
+	char go_version[48];
+	bool stripped, pie;
+};
+
+/* Per view, given by the source that feeds it. */
+struct view_hooks {
+	/* Frames that are the view's plumbing, not news (the allocator, the runtime's
+	 * goroutine creation): cut from the display frames of a site, in place. */
+	void (*trim)(void *ctx, const struct site *site, struct frames *fr);
+	/* The function a site's goroutines run, or NULL to name the start pc's function. */
+	const char *(*start_func)(void *ctx, const struct site *site);
+	void *ctx;
+};
+
+/* What a view reports besides its sites: totals, caveats, drops. */
+struct view_info {
+	bool active;
+	char note[512];	       /* caveats shown under the view's header, "" if none */
+	char header_note[512]; /* shown under the header whatever the rows (the Go heap) */
+	uint64_t drops;	       /* events lost since attach (maps full, stacks lost) */
+	int64_t untracked;     /* e.g. goroutines that existed before attach */
+	struct view_hooks hooks;
+};
+
+/* Everything the report path reads. */
+struct report_ctx {
+	struct report_opts opts;
+	pid_t pid;
+	const struct target_info *target;
+	struct series *series;
+	struct view_info *views; /* [VIEW__MAX] */
+	struct symbolizer *sym;
+};
 
 struct row {
 	struct site *site;
@@ -29,6 +85,10 @@ struct row {
 	const char *start_func;	     /* goroutines: the function it runs */
 };
 
+/*
+ * A view's totals: for an interval, what happened in it; for the summary, the
+ * events of the whole session summed over the rows.
+ */
 struct view_totals {
 	int64_t live, live_prev, live_bytes, live_bytes_prev;
 	uint64_t created, freed, created_bytes, freed_bytes;
@@ -46,9 +106,21 @@ struct view_rows {
 	bool summary;
 };
 
+/* The Go heap's trend as of the report: the MemStats view, one point per GC. */
+struct heap_trend {
+	const struct heap_state *now; /* the interval's state */
+	const struct gc_point *first, *last; /* GCs since attach, NULL when none */
+	size_t ngc, gcs_in_interval;
+	double heap_slope;    /* live heap after GC, bytes per second over the session */
+	double objects_slope; /* HeapObjects per second over the session */
+};
+
 /* Rank the current interval (summary = false) or the whole session (true). */
-void view_build(struct session *s, enum view_kind view, bool summary, struct view_rows *out);
+void view_build(const struct report_ctx *r, enum view_kind view, bool summary,
+		struct view_rows *out);
 void view_rows_free(struct view_rows *r);
+/* The heap trend as of the current interval; false when no Go heap source reported. */
+bool heap_trend_build(const struct report_ctx *r, struct heap_trend *t);
 
 enum report_end {
 	END_NONE,	 /* periodic report */
@@ -57,13 +129,20 @@ enum report_end {
 	END_TARGET_EXIT, /* the target exited */
 };
 
-/* Write one periodic report, or the session summary (end != END_NONE). */
-void report_write(struct session *s, FILE *out, enum report_end end);
+/* One report, as the views built it. */
+struct report_rows {
+	struct view_rows *views; /* the active views, in enum view_kind order */
+	int nviews;
+	const struct heap_trend *trend; /* NULL when there is no Go heap */
+	enum report_end end;
+	int seq; /* report number: 1.. for periodic ones, the last one's for the summary */
+};
 
-/* Writers. */
-void text_write(struct session *s, FILE *out, struct view_rows *views, int nviews,
-		enum report_end end);
-void json_write(struct session *s, FILE *out, struct view_rows *views, int nviews,
-		enum report_end end);
+/* Write one periodic report, or the session summary (end != END_NONE). */
+void report_write(const struct report_ctx *r, FILE *out, enum report_end end);
+
+/* Writers: formatting only. */
+void text_write(const struct report_ctx *r, FILE *out, const struct report_rows *rows);
+void json_write(const struct report_ctx *r, FILE *out, const struct report_rows *rows);
 
 #endif

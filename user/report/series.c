@@ -30,11 +30,24 @@ const char *view_name(enum view_kind v)
 	return v < VIEW__MAX ? views[v].name : "?";
 }
 
+static uint64_t site_hash(const void *key)
+{
+	return (*(const struct site *const *)key)->key;
+}
+
+static bool site_eq(const void *a, const void *b)
+{
+	const struct site *x = *(const struct site *const *)a, *y = *(const struct site *const *)b;
+
+	return x->key == y->key && x->view == y->view && x->npcs == y->npcs &&
+	       x->start_pc == y->start_pc && x->flags == y->flags &&
+	       !memcmp(x->pcs, y->pcs, x->npcs * sizeof(*x->pcs));
+}
+
 void series_init(struct series *s)
 {
 	memset(s, 0, sizeof(*s));
-	s->nbuckets = 1024;
-	s->buckets = xcalloc(s->nbuckets, sizeof(*s->buckets));
+	hmap_init_custom(&s->by_key, sizeof(struct site *), 0, site_hash, site_eq);
 	s->start_mono_ns = now_ns();
 	s->start_wall_ns = wall_ns();
 }
@@ -50,7 +63,8 @@ void series_free(struct series *s)
 		free(site);
 	}
 	free(s->sites);
-	free(s->buckets);
+	hmap_free(&s->by_key);
+	free(s->gc);
 	free(s->intervals);
 	memset(s, 0, sizeof(*s));
 }
@@ -63,9 +77,11 @@ void series_next_interval(struct series *s)
 
 	s->intervals = xrealloc(s->intervals, (s->nintervals + 1) * sizeof(*s->intervals));
 	iv = &s->intervals[s->nintervals++];
+	memset(iv, 0, sizeof(*iv));
 	iv->mono_ns = mono;
 	iv->wall_ns = wall_ns();
 	iv->seconds = (mono - prev) / 1e9;
+	iv->ngc = s->ngc;
 	for (size_t i = 0; i < s->nsites; i++)
 		s->sites[i]->nstates = 0;
 }
@@ -75,6 +91,9 @@ void series_drop_interval(struct series *s)
 	if (!s->nintervals)
 		return;
 	s->nintervals--;
+	/* GC cycles seen meanwhile did happen: they count to the interval before. */
+	if (s->nintervals)
+		series_now(s)->ngc = s->ngc;
 	for (size_t i = 0; i < s->nsites; i++) {
 		struct site *site = s->sites[i];
 		size_t keep = s->nintervals > site->first ? s->nintervals - site->first : 0;
@@ -82,6 +101,27 @@ void series_drop_interval(struct series *s)
 		if (site->nsamples > keep)
 			site->nsamples = keep;
 	}
+}
+
+struct interval *series_now(struct series *s)
+{
+	return &s->intervals[s->nintervals - 1];
+}
+
+struct gc_point *series_add_gc(struct series *s, uint64_t mono_ns, uint64_t heap_marked,
+			       uint32_t numgc)
+{
+	struct gc_point *p;
+
+	if (s->ngc == s->cap_gc) {
+		s->cap_gc = s->cap_gc ? 2 * s->cap_gc : 256;
+		s->gc = xrealloc(s->gc, s->cap_gc * sizeof(*s->gc));
+	}
+	p = &s->gc[s->ngc++];
+	*p = (struct gc_point){mono_ns, heap_marked, numgc};
+	if (s->nintervals)
+		series_now(s)->ngc = s->ngc;
+	return p;
 }
 
 static uint64_t site_key(enum view_kind view, const uint64_t *pcs, int npcs, uint64_t start_pc,
@@ -94,48 +134,27 @@ static uint64_t site_key(enum view_kind view, const uint64_t *pcs, int npcs, uin
 	return hash_bytes(&flags, sizeof(flags), h);
 }
 
-static void grow_buckets(struct series *s)
-{
-	size_t n = s->nbuckets * 2;
-	struct site **b = xcalloc(n, sizeof(*b));
-
-	for (size_t i = 0; i < s->nsites; i++) {
-		struct site *site = s->sites[i];
-		size_t k = site->key & (n - 1);
-
-		site->next_in_bucket = b[k];
-		b[k] = site;
-	}
-	free(s->buckets);
-	s->buckets = b;
-	s->nbuckets = n;
-}
-
 struct site *series_site(struct series *s, enum view_kind view, const uint64_t *pcs, int npcs,
 			 uint64_t start_pc, uint32_t flags)
 {
-	uint64_t key = site_key(view, pcs, npcs, start_pc, flags);
-	struct site *site;
+	struct site probe = {.key = site_key(view, pcs, npcs, start_pc, flags),
+			     .view = view,
+			     .flags = flags,
+			     .pcs = (uint64_t *)pcs,
+			     .npcs = npcs,
+			     .start_pc = start_pc},
+		    *key = &probe, **slot, *site;
+	bool created;
 
-	for (site = s->buckets[key & (s->nbuckets - 1)]; site; site = site->next_in_bucket)
-		if (site->key == key && site->view == view && site->npcs == npcs &&
-		    site->start_pc == start_pc && site->flags == flags &&
-		    !memcmp(site->pcs, pcs, npcs * sizeof(*pcs)))
-			return site;
-
-	if (s->nsites >= s->nbuckets)
-		grow_buckets(s);
+	slot = hmap_key(&s->by_key, hmap_put(&s->by_key, &key, &created));
+	if (!created)
+		return *slot;
 	site = xcalloc(1, sizeof(*site));
-	site->key = key;
-	site->view = view;
-	site->flags = flags;
-	site->start_pc = start_pc;
-	site->npcs = npcs;
+	*site = probe;
 	site->pcs = xmalloc(npcs * sizeof(*pcs) + 1);
 	memcpy(site->pcs, pcs, npcs * sizeof(*pcs));
 	site->first = s->nintervals ? s->nintervals - 1 : 0;
-	site->next_in_bucket = s->buckets[key & (s->nbuckets - 1)];
-	s->buckets[key & (s->nbuckets - 1)] = site;
+	*slot = site;
 	if (s->nsites == s->cap_sites) {
 		s->cap_sites = s->cap_sites ? 2 * s->cap_sites : 256;
 		s->sites = xrealloc(s->sites, s->cap_sites * sizeof(*s->sites));
@@ -168,6 +187,27 @@ const struct sample *site_at(const struct site *site, int i)
 	return &site->samples[i - site->first];
 }
 
+void series_freed_from_books(struct series *s, enum view_kind view)
+{
+	for (size_t i = 0; i < s->nsites; i++) {
+		struct site *site = s->sites[i];
+		const struct sample *prev;
+		struct sample *now;
+		int64_t freed, freed_bytes;
+
+		if (site->view != view)
+			continue;
+		now = site_now(s, site);
+		prev = site_at(site, s->nintervals - 2);
+		freed = (prev ? prev->live : 0) + (int64_t)now->created - now->live;
+		freed_bytes = (prev ? prev->live_bytes : 0) + (int64_t)now->created_bytes -
+			      now->live_bytes;
+		/* Never negative: a site first seen alive (before attach) ended nothing. */
+		now->freed = freed > 0 ? freed : 0;
+		now->freed_bytes = freed_bytes > 0 ? freed_bytes : 0;
+	}
+}
+
 void site_add_state(struct series *s, struct site *site, const char *state, int64_t n)
 {
 	(void)s;
@@ -179,20 +219,4 @@ void site_add_state(struct series *s, struct site *site, const char *state, int6
 	}
 	site->states = xrealloc(site->states, (site->nstates + 1) * sizeof(*site->states));
 	site->states[site->nstates++] = (struct state_count){state, n};
-}
-
-const char *intern(const char *str)
-{
-	static char **v;
-	static size_t n, cap;
-
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(v[i], str))
-			return v[i];
-	if (n == cap) {
-		cap = cap ? 2 * cap : 64;
-		v = xrealloc(v, cap * sizeof(*v));
-	}
-	v[n] = xstrdup(str);
-	return v[n++];
 }

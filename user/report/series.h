@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/hashmap.h"
+
 enum view_kind {
 	VIEW_GOROUTINES,
 	VIEW_GO_HEAP,	    /* in-use heap by allocation stack (the runtime's heap profile) */
@@ -81,21 +83,49 @@ struct site {
 	void *symbolized; /* cached display frames (report.c) */
 	const char *start_name; /* cached name of the function at start_pc */
 	bool start_name_done;
-	struct site *next_in_bucket;
+};
+
+/* One GC cycle of a Go program as seen from outside. */
+struct gc_point {
+	uint64_t mono_ns;
+	uint64_t heap_marked; /* live heap after the cycle's mark */
+	uint32_t numgc;	      /* cycle number since the program started */
+};
+
+/*
+ * The Go heap's scalar state at the end of an interval (the MemStats view,
+ * without code in the target), beside the GC points of the series.
+ */
+struct heap_state {
+	bool valid;		 /* a Go heap source reported */
+	bool profiling;		 /* in-use by stack available (the runtime's heap profile) */
+	int64_t profile_rate;	 /* runtime.MemProfileRate */
+	uint64_t marked_before;	 /* live heap after the last GC before attach */
+	bool have_marked_before;
+	uint32_t numgc;		 /* GC count */
+	bool have_numgc;
+	int64_t objects;	 /* HeapObjects (memstats.heapStats) */
+	bool have_objects;
+	double alloc_rate;	 /* bytes allocated per second */
+	bool have_alloc_rate;
 };
 
 struct interval {
 	uint64_t wall_ns;    /* end of the interval, wall clock */
 	uint64_t mono_ns;    /* end of the interval, monotonic */
 	double seconds;	     /* its length */
+	size_t ngc;	     /* GC points of the series up to the end of this interval */
+	struct heap_state heap;
 };
 
 struct series {
 	struct interval *intervals;
 	int nintervals; /* the current interval is nintervals - 1 */
-	struct site **buckets;
-	size_t nbuckets, nsites;
+	struct hmap by_key;  /* struct site * -> (nothing): sites by content */
 	struct site **sites; /* insertion order, for stable iteration */
+	size_t nsites;
+	struct gc_point *gc; /* every GC cycle seen since attach */
+	size_t ngc, cap_gc;
 	size_t cap_sites;
 	uint64_t start_mono_ns, start_wall_ns;
 };
@@ -109,6 +139,12 @@ void series_next_interval(struct series *s);
 /* Forget the current interval (the target vanished while it was being collected). */
 void series_drop_interval(struct series *s);
 
+/* A GC cycle seen during the current interval. */
+struct gc_point *series_add_gc(struct series *s, uint64_t mono_ns, uint64_t heap_marked,
+			       uint32_t numgc);
+/* The current interval (nintervals - 1). */
+struct interval *series_now(struct series *s);
+
 /* Find or create the site for (view, pcs, start_pc). */
 struct site *series_site(struct series *s, enum view_kind view, const uint64_t *pcs, int npcs,
 			 uint64_t start_pc, uint32_t flags);
@@ -118,10 +154,14 @@ struct sample *site_now(struct series *s, struct site *site);
 /* Sample of interval i, or NULL when the site did not exist then (it had nothing). */
 const struct sample *site_at(const struct site *site, int i);
 
+/*
+ * For sources that see what is created and what is alive but not each end (a
+ * goroutine's exit, a block's free): every site of view gets, for the current
+ * interval, freed = alive before + created - alive now (and the same in bytes).
+ */
+void series_freed_from_books(struct series *s, enum view_kind view);
+
 /* Add n goroutines in state to the site's current breakdown (reset each interval). */
 void site_add_state(struct series *s, struct site *site, const char *state, int64_t n);
-
-/* Intern a string for the lifetime of the process. */
-const char *intern(const char *str);
 
 #endif

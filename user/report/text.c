@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lib/util.h"
 #include "report/report.h"
 
 /* 1234567 -> "1,234,567" (with sign when asked); buffers rotate for use in one printf. */
@@ -85,9 +86,9 @@ static void print_frame(FILE *out, const struct frame *f, int width)
 	fputc('\n', out);
 }
 
-static void print_frames(struct session *s, FILE *out, const struct row *r)
+static void print_frames(const struct report_ctx *rc, FILE *out, const struct row *r)
 {
-	int max = s->cfg->max_depth, n = r->frames ? r->frames->n : 0, width = 0;
+	int max = rc->opts.max_depth, n = r->frames ? r->frames->n : 0, width = 0;
 	char name[256];
 
 	/* Function names in one column, file:line in the next. */
@@ -158,20 +159,7 @@ static void row_title(FILE *out, const struct row *r)
 		fprintf(out, "      goroutines running %s, created at:\n", fn);
 }
 
-/* Session totals span every interval: sum them from the rows. */
-static void session_totals(const struct view_rows *vr, uint64_t *created, uint64_t *freed,
-			   uint64_t *created_bytes, uint64_t *freed_bytes)
-{
-	*created = *freed = *created_bytes = *freed_bytes = 0;
-	for (size_t i = 0; i < vr->n; i++) {
-		*created += vr->v[i].created_total;
-		*freed += vr->v[i].freed_total;
-		*created_bytes += vr->v[i].created_bytes_total;
-		*freed_bytes += vr->v[i].freed_bytes_total;
-	}
-}
-
-static void totals_line(struct session *s, FILE *out, const struct view_rows *vr)
+static void totals_line(FILE *out, const struct view_rows *vr)
 {
 	const struct view_desc *d = view_desc(vr->view);
 	const struct view_totals *t = &vr->tot;
@@ -179,8 +167,6 @@ static void totals_line(struct session *s, FILE *out, const struct view_rows *vr
 	uint64_t created = t->created, freed = t->freed, created_bytes = t->created_bytes,
 		 freed_bytes = t->freed_bytes;
 
-	if (vr->summary)
-		session_totals(vr, &created, &freed, &created_bytes, &freed_bytes);
 	fprintf(out, "%s  ", d->title);
 	switch (d->style) {
 	case STYLE_COUNT:
@@ -206,7 +192,6 @@ static void totals_line(struct session *s, FILE *out, const struct view_rows *vr
 	if (t->hidden_live)
 		fprintf(out, "   [%s runtime %s not shown]", num(t->hidden_live, false), d->things);
 	fputc('\n', out);
-	(void)s;
 }
 
 /* What the last column of a count view breaks each row down by. */
@@ -286,12 +271,9 @@ static void row_numbers(FILE *out, const struct view_rows *vr, const struct row 
 		}
 		break;
 	case STYLE_RATE: {
-		uint64_t total = vr->summary ? 0 : vr->tot.created, mine;
+		uint64_t total = vr->tot.created, mine;
 		double share;
 
-		if (vr->summary)
-			for (size_t i = 0; i < vr->n; i++)
-				total += vr->v[i].created_total;
 		mine = vr->summary ? r->created_total : r->now.created;
 		share = total ? 100.0 * mine / total : 0;
 		fprintf(out, "  %11s %6.1f%% %9s",
@@ -305,53 +287,54 @@ static void row_numbers(FILE *out, const struct view_rows *vr, const struct row 
 }
 
 /* The Go heap's trend: the MemStats view, one point per GC cycle. */
-static void heap_trend(struct session *s, FILE *out, const struct view_rows *vr)
+static void heap_trend(const struct report_ctx *rc, FILE *out, const struct heap_trend *t,
+		       const struct view_rows *vr)
 {
-	const struct go_heap_trend *t = &s->heap;
-	const struct gc_point *last = t->ngc ? &t->gc[t->ngc - 1] : NULL;
-	size_t in_interval = t->ngc - t->gc_first_in_interval;
+	const struct heap_state *h = t->now;
+	const struct gc_point *last = t->last;
 
 	fputs("GO HEAP  ", out);
 	if (last)
 		fprintf(out, "live after last GC %s", bytes(last->heap_marked, false));
-	else if (t->have_marked_at_attach)
+	else if (h->have_marked_before)
 		fprintf(out, "live after last GC %s (before attach)",
-			bytes(t->heap_marked_at_attach, false));
+			bytes(h->marked_before, false));
 	else
 		fputs("no GC seen yet", out);
-	if (t->have_numgc)
-		fprintf(out, "   GC #%u", t->numgc);
+	if (h->have_numgc)
+		fprintf(out, "   GC #%u", h->numgc);
 	if (!vr->summary)
-		fprintf(out, " (%zu in %.1fs)", in_interval, vr->seconds);
-	if (t->have_objects)
-		fprintf(out, "   %s objects", num(t->heap_objects, false));
-	if (t->have_alloc_rate && !vr->summary)
-		fprintf(out, "   allocating %s/s", bytes(t->alloc_rate, false));
+		fprintf(out, " (%zu in %.1fs)", t->gcs_in_interval, vr->seconds);
+	if (h->have_objects)
+		fprintf(out, "   %s objects", num(h->objects, false));
+	if (h->have_alloc_rate && !vr->summary)
+		fprintf(out, "   allocating %s/s", bytes(h->alloc_rate, false));
 	fputc('\n', out);
 
 	if (t->ngc >= 2) {
 		fprintf(out, "  trend: live heap %s/min over %zu GCs (%s -> %s)",
-			bytes(t->heap_slope * 60, true), t->ngc, bytes(t->gc[0].heap_marked, false),
+			bytes(t->heap_slope * 60, true), t->ngc, bytes(t->first->heap_marked, false),
 			bytes(last->heap_marked, false));
-		if (t->have_objects)
+		if (h->have_objects)
 			fprintf(out, ", objects %+.0f/s", t->objects_slope);
 		fputc('\n', out);
 	}
-	fprintf(out, "  %s\n", t->profiling_note);
-	if (t->profiling)
-		totals_line(s, out, vr);
+	fprintf(out, "  %s\n", rc->views[VIEW_GO_HEAP].header_note);
+	if (h->profiling)
+		totals_line(out, vr);
 }
 
-static void text_view(struct session *s, FILE *out, const struct view_rows *vr)
+static void text_view(const struct report_ctx *rc, FILE *out, const struct report_rows *rows,
+		      const struct view_rows *vr)
 {
-	const struct view_info *vi = &s->views[vr->view];
+	const struct view_info *vi = &rc->views[vr->view];
 
-	if (vr->view == VIEW_GO_HEAP) {
-		heap_trend(s, out, vr);
-		if (!s->heap.profiling)
+	if (vr->view == VIEW_GO_HEAP && rows->trend) {
+		heap_trend(rc, out, rows->trend, vr);
+		if (!rows->trend->now->profiling)
 			return;
 	} else {
-		totals_line(s, out, vr);
+		totals_line(out, vr);
 	}
 	if (vi->note[0])
 		fprintf(out, "  note: %s\n", vi->note);
@@ -367,15 +350,15 @@ static void text_view(struct session *s, FILE *out, const struct view_rows *vr)
 	for (size_t i = 0; i < vr->shown; i++) {
 		row_numbers(out, vr, &vr->v[i]);
 		row_title(out, &vr->v[i]);
-		print_frames(s, out, &vr->v[i]);
+		print_frames(rc, out, &vr->v[i]);
 	}
 	if (vr->n > vr->shown)
 		fprintf(out, "  ... %zu more stacks (--top 0 shows all)\n", vr->n - vr->shown);
 }
 
-static void header(struct session *s, FILE *out, enum report_end end)
+static void header(const struct report_ctx *rc, FILE *out, enum report_end end)
 {
-	const struct series *ser = &s->series;
+	const struct series *ser = rc->series;
 	const struct interval *iv = &ser->intervals[ser->nintervals - 1];
 	time_t t = iv->wall_ns / 1000000000ull;
 	char ts[16];
@@ -384,11 +367,11 @@ static void header(struct session *s, FILE *out, enum report_end end)
 	localtime_r(&t, &tm);
 	strftime(ts, sizeof(ts), "%H:%M:%S", &tm);
 	if (end == END_NONE)
-		fprintf(out, "\n%s  pid %d  %s", ts, s->pid, s->target.exe);
+		fprintf(out, "\n%s  pid %d  %s", ts, rc->pid, rc->target->exe);
 	else
-		fprintf(out, "\n=== SUMMARY %s  pid %d  %s", ts, s->pid, s->target.exe);
-	if (s->target.is_go)
-		fprintf(out, "  %s", s->target.go_version);
+		fprintf(out, "\n=== SUMMARY %s  pid %d  %s", ts, rc->pid, rc->target->exe);
+	if (rc->target->is_go)
+		fprintf(out, "  %s", rc->target->go_version);
 	if (end == END_NONE) {
 		fprintf(out, "  report %d, %.1fs\n", ser->nintervals - 1, iv->seconds);
 		return;
@@ -402,10 +385,9 @@ static void header(struct session *s, FILE *out, enum report_end end)
 	fputc('\n', out);
 }
 
-void text_write(struct session *s, FILE *out, struct view_rows *views, int nviews,
-		enum report_end end)
+void text_write(const struct report_ctx *rc, FILE *out, const struct report_rows *rows)
 {
-	header(s, out, end);
-	for (int i = 0; i < nviews; i++)
-		text_view(s, out, &views[i]);
+	header(rc, out, rows->end);
+	for (int i = 0; i < rows->nviews; i++)
+		text_view(rc, out, rows, &rows->views[i]);
 }

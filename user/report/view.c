@@ -2,40 +2,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/util.h"
 #include "report/report.h"
 
-/* Runtime plumbing at the top of a goroutine creation stack, not worth a line. */
-static const char *const go_creation_plumbing[] = {
-	"runtime.newproc.func1", "runtime.systemstack", "runtime.newproc",
-	"runtime.newproc1",	 "runtime.systemstack_switch",
-};
-
-static bool is_plumbing(const char *func)
-{
-	if (!func)
-		return false;
-	for (size_t i = 0; i < ARRAY_SIZE(go_creation_plumbing); i++)
-		if (!strcmp(func, go_creation_plumbing[i]))
-			return true;
-	return false;
-}
-
 /*
- * Display frames of a site, built once and kept with the site. Goroutine stacks
- * start at the function holding the `go` statement; the runtime frames above it
- * and the runtime.goexit at the bottom are dropped.
+ * Display frames of a site, built once and kept with the site: the symbolized
+ * pcs, less compiler glue, less what the view's own hook cuts (its plumbing),
+ * less the frames every stack ends in that are not news.
  */
-static const struct frames *site_frames(struct session *s, struct site *site)
+static const struct frames *site_frames(const struct report_ctx *r, struct site *site)
 {
+	const struct view_hooks *h = &r->views[site->view].hooks;
 	struct frames *out;
-	int skip_until = -1;
 
 	if (site->symbolized)
 		return site->symbolized;
 	out = xcalloc(1, sizeof(*out));
 	for (int i = 0; i < site->npcs; i++) {
 		bool is_return = !(i == 0 && (site->flags & SITE_FRAME0_IS_PC));
-		const struct frames *fr = symbolize_pc(&s->sym, site->pcs[i], is_return);
+		const struct frames *fr = symbolize_pc(r->sym, site->pcs[i], is_return);
 
 		for (int j = 0; j < fr->n; j++) {
 			/* Go's own tracebacks leave compiler glue out; so do we. */
@@ -53,27 +38,8 @@ static const struct frames *site_frames(struct session *s, struct site *site)
 			out->v[out->n++] = fr->v[j];
 		}
 	}
-	if (site->view == VIEW_GO_HEAP || site->view == VIEW_GO_ALLOC) {
-		/* Like pprof: the allocator's own frames are not where memory is allocated. */
-		int k = 0;
-
-		while (k < out->n && out->v[k].func && !strncmp(out->v[k].func, "runtime.", 8))
-			k++;
-		if (k < out->n) {
-			memmove(out->v, out->v + k, (out->n - k) * sizeof(*out->v));
-			out->n -= k;
-		}
-	}
-	if (site->view == VIEW_GOROUTINES) {
-		for (int i = 0; i < out->n && i < 8; i++)
-			if (is_plumbing(out->v[i].func))
-				skip_until = i;
-		if (skip_until >= 0) {
-			memmove(out->v, out->v + skip_until + 1,
-				(out->n - skip_until - 1) * sizeof(*out->v));
-			out->n -= skip_until + 1;
-		}
-	}
+	if (h->trim)
+		h->trim(h->ctx, site, out);
 	/* C's main is where the program starts; the libc frames outside it are not news. */
 	for (int i = 0; i + 1 < out->n; i++)
 		if (!out->v[i].inlined && out->v[i].func && !strcmp(out->v[i].func, "main")) {
@@ -88,25 +54,22 @@ static const struct frames *site_frames(struct session *s, struct site *site)
 	return out;
 }
 
-/* The function a goroutine runs, seen through the compiler's gowrap wrappers. */
-static const char *start_func(struct session *s, struct site *site)
+/* The function a site's goroutines run: the view's answer, else the start pc's function. */
+static const char *start_func(const struct report_ctx *r, struct site *site)
 {
-	const struct module *m;
+	const struct view_hooks *h = &r->views[site->view].hooks;
 	const struct frames *fr;
-	const char *wrapped;
+	const char *name;
 
 	if (site->start_name_done)
 		return site->start_name;
 	site->start_name_done = true;
 	if (!site->start_pc)
 		return NULL;
-	m = symbolizer_module(&s->sym, site->start_pc);
-	if (m && m->mf && m->mf->gb && m->bias_ok) {
-		wrapped = gobin_gowrap_target(m->mf->gb, site->start_pc - m->bias);
-		if (wrapped)
-			return site->start_name = wrapped;
-	}
-	fr = symbolize_pc(&s->sym, site->start_pc, false);
+	name = h->start_func ? h->start_func(h->ctx, site) : NULL;
+	if (name)
+		return site->start_name = name;
+	fr = symbolize_pc(r->sym, site->start_pc, false);
 	/* The physical function is the last frame. */
 	return site->start_name = fr->n ? fr->v[fr->n - 1].func : NULL;
 }
@@ -116,10 +79,10 @@ static const char *start_func(struct session *s, struct site *site)
  * interval, so a site first seen after attach had nothing before: its history
  * starts at zero at the baseline, and growth since attach is its whole count.
  */
-static void fill_session(struct session *s, struct row *r)
+static void fill_session(const struct report_ctx *rc, struct row *r)
 {
 	static const struct sample zero;
-	const struct series *ser = &s->series;
+	const struct series *ser = rc->series;
 	struct site *site = r->site;
 	int last = ser->nintervals - 1, n = 0;
 	double *x = xmalloc((last + 1) * sizeof(double));
@@ -200,9 +163,10 @@ static int cmp_rows_summary(const void *a, const void *b)
 	return c ? c : cmp_rows(a, b);
 }
 
-void view_build(struct session *s, enum view_kind view, bool summary, struct view_rows *out)
+void view_build(const struct report_ctx *rc, enum view_kind view, bool summary,
+		struct view_rows *out)
 {
-	const struct series *ser = &s->series;
+	const struct series *ser = rc->series;
 	int cur = ser->nintervals - 1;
 
 	memset(out, 0, sizeof(*out));
@@ -230,7 +194,7 @@ void view_build(struct session *s, enum view_kind view, bool summary, struct vie
 		out->tot.freed += now->freed;
 		out->tot.created_bytes += now->created_bytes;
 		out->tot.freed_bytes += now->freed_bytes;
-		if ((site->flags & SITE_RUNTIME) && !s->cfg->show_runtime) {
+		if ((site->flags & SITE_RUNTIME) && !rc->opts.show_runtime) {
 			out->tot.hidden_live += now->live;
 			continue;
 		}
@@ -242,7 +206,7 @@ void view_build(struct session *s, enum view_kind view, bool summary, struct vie
 		r->net_bytes = now->live_bytes - (prev ? prev->live_bytes : 0);
 		r->rate = out->seconds > 0 ? r->net / out->seconds : 0;
 		r->bytes_rate = out->seconds > 0 ? r->net_bytes / out->seconds : 0;
-		fill_session(s, r);
+		fill_session(rc, r);
 		if (summary) {
 			/* Over the session: net since attach. */
 			r->net = now->live - r->live_first;
@@ -257,12 +221,64 @@ void view_build(struct session *s, enum view_kind view, bool summary, struct vie
 		out->n++;
 	}
 	out->tot.nsites = out->n;
-	qsort(out->v, out->n, sizeof(*out->v), summary ? cmp_rows_summary : cmp_rows);
-	out->shown = s->cfg->top > 0 ? MIN(out->n, (size_t)s->cfg->top) : out->n;
-	for (size_t i = 0; i < out->shown; i++) {
-		out->v[i].frames = site_frames(s, out->v[i].site);
-		out->v[i].start_func = start_func(s, out->v[i].site);
+	/* Over the session, events are the session's: summed once here, for every writer. */
+	if (summary) {
+		out->tot.created = out->tot.freed = 0;
+		out->tot.created_bytes = out->tot.freed_bytes = 0;
+		for (size_t i = 0; i < out->n; i++) {
+			out->tot.created += out->v[i].created_total;
+			out->tot.freed += out->v[i].freed_total;
+			out->tot.created_bytes += out->v[i].created_bytes_total;
+			out->tot.freed_bytes += out->v[i].freed_bytes_total;
+		}
 	}
+	qsort(out->v, out->n, sizeof(*out->v), summary ? cmp_rows_summary : cmp_rows);
+	out->shown = rc->opts.top > 0 ? MIN(out->n, (size_t)rc->opts.top) : out->n;
+	for (size_t i = 0; i < out->shown; i++) {
+		out->v[i].frames = site_frames(rc, out->v[i].site);
+		out->v[i].start_func = start_func(rc, out->v[i].site);
+	}
+}
+
+bool heap_trend_build(const struct report_ctx *r, struct heap_trend *t)
+{
+	const struct series *ser = r->series;
+	const struct interval *now = &ser->intervals[ser->nintervals - 1];
+	size_t ngc = now->ngc, before = ser->nintervals > 1 ? now[-1].ngc : 0, nobj = 0;
+	double *x, *y;
+
+	memset(t, 0, sizeof(*t));
+	if (!now->heap.valid)
+		return false;
+	t->now = &now->heap;
+	t->ngc = ngc;
+	t->gcs_in_interval = ngc - MIN(before, ngc);
+	if (ngc) {
+		t->first = &ser->gc[0];
+		t->last = &ser->gc[ngc - 1];
+	}
+	x = xmalloc((MAX(ngc, (size_t)ser->nintervals) + 1) * sizeof(double));
+	y = xmalloc((MAX(ngc, (size_t)ser->nintervals) + 1) * sizeof(double));
+	/* Growth of the live heap: least squares over every GC point since attach. */
+	for (size_t i = 0; i < ngc; i++) {
+		x[i] = (ser->gc[i].mono_ns - ser->gc[0].mono_ns) / 1e9;
+		y[i] = ser->gc[i].heap_marked;
+	}
+	t->heap_slope = ngc >= 2 ? lsq_slope(x, y, ngc) : 0;
+	/* HeapObjects: one point per interval that had it. */
+	for (int i = 0; i < ser->nintervals; i++) {
+		const struct interval *iv = &ser->intervals[i];
+
+		if (!iv->heap.valid || !iv->heap.have_objects)
+			continue;
+		x[nobj] = (iv->mono_ns - ser->start_mono_ns) / 1e9;
+		y[nobj] = iv->heap.objects;
+		nobj++;
+	}
+	t->objects_slope = lsq_slope(x, y, nobj);
+	free(x);
+	free(y);
+	return true;
 }
 
 void view_rows_free(struct view_rows *r)
@@ -271,24 +287,28 @@ void view_rows_free(struct view_rows *r)
 	memset(r, 0, sizeof(*r));
 }
 
-void report_write(struct session *s, FILE *out, enum report_end end)
+void report_write(const struct report_ctx *r, FILE *out, enum report_end end)
 {
 	struct view_rows views[VIEW__MAX];
-	int n = 0;
+	struct report_rows rows = {.views = views, .end = end};
+	struct heap_trend trend;
 
 	/* Interval 0 is the baseline taken at attach; reports start after it. */
-	if (s->series.nintervals < 2)
+	if (r->series->nintervals < 2)
 		return;
+	rows.seq = r->series->nintervals - 1;
 	for (int v = 0; v < VIEW__MAX; v++) {
-		if (!s->views[v].active)
+		if (!r->views[v].active)
 			continue;
-		view_build(s, v, end != END_NONE, &views[n++]);
+		view_build(r, v, end != END_NONE, &views[rows.nviews++]);
 	}
-	if (s->cfg->format == OUT_JSON)
-		json_write(s, out, views, n, end);
+	if (heap_trend_build(r, &trend))
+		rows.trend = &trend;
+	if (r->opts.format == OUT_JSON)
+		json_write(r, out, &rows);
 	else
-		text_write(s, out, views, n, end);
+		text_write(r, out, &rows);
 	fflush(out);
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < rows.nviews; i++)
 		view_rows_free(&views[i]);
 }

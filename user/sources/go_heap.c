@@ -29,14 +29,20 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "bpfio/bpfmap.h"
+#include "bpfio/deltas.h"
+#include "bpfio/mapdump.h"
+#include "bpfio/object.h"
+#include "bpfio/stackstore.h"
+#include "bpfio/uprobe.h"
 #include "elf/disasm.h"
-#include "goheap.h"
-#include "goheap.skel.h"
+#include "bpf/go_heap.h"
+#include "leakscope.skel.h"
 #include "golang/runtime.h"
+#include "lib/memread.h"
 #include "target/proc.h"
 #include "session.h"
-#include "stacks.h"
+#include "target/maps.h"
+#include "bpf/stacks.h"
 
 /* runtime.bucket: header, then stk[nstk], then memRecord {active, future[3]}. */
 struct mem_cycle {
@@ -61,7 +67,11 @@ struct bucket {
 };
 
 struct ghsrc {
-	struct goheap_bpf *skel;
+	struct leakscope_bpf *skel;
+	uint64_t gc_probe; /* where GC cycles are caught (resetLive), 0 when not found */
+	uint64_t alloc_lo[GO_ALLOC_RANGES], alloc_hi[GO_ALLOC_RANGES];
+	int nalloc;	   /* the allocator's functions, for the sampler */
+	bool want_sampler;
 	struct bpf_link *gc_link;
 	struct bpf_link **perf_links;
 	int nperf;
@@ -70,19 +80,17 @@ struct ghsrc {
 	struct modfile *mf;
 	const struct gobin *gb;
 	struct go_runtime rt; /* pid, gb, bias: for variable lookup only */
+	struct heap_state st; /* as of the last interval, copied into each */
 	bool ready;
 	bool linked; /* heap profiling code linked in */
 	uint64_t mbuckets, mprofcycle, memprofilerate, gccontroller, memstats;
 	struct bucket *b; /* newest first, like the runtime's list */
 	size_t nb, cap;
-	struct stack_store stacks;
+	uint64_t stacks_missing;
 	struct map_dump samples;
 	struct cum_deltas samples_seen; /* per stack hash */
 	uint64_t prev_total_alloc, prev_total_alloc_ns;
 	bool have_total_alloc;
-	/* HeapObjects history for its slope */
-	double *obj_t, *obj_v;
-	size_t nobj;
 };
 
 /* Validation bounds for what is read through recipes. */
@@ -91,7 +99,7 @@ struct ghsrc {
 
 static int read_u64(struct ghsrc *h, uint64_t addr, uint64_t *v)
 {
-	return addr ? proc_read(h->s->pid, addr, v, 8) : -ENOENT;
+	return addr ? mem_read(h->s->pid, addr, v, 8) : -ENOENT;
 }
 
 /* A runtime variable, checked by reading it: symbol table first, recipes otherwise. */
@@ -107,7 +115,7 @@ static void find_vars(struct ghsrc *h)
 		uint64_t hdr[6];
 
 		/* The head bucket must look like a memory bucket. */
-		if (proc_read(h->s->pid, v, hdr, sizeof(hdr)) ||
+		if (mem_read(h->s->pid, v, hdr, sizeof(hdr)) ||
 		    hdr[o->bucket_typ / 8] != 1 || !hdr[o->bucket_nstk / 8] ||
 		    hdr[o->bucket_nstk / 8] > MAX_NSTK)
 			h->mbuckets = 0;
@@ -132,19 +140,21 @@ static int64_t profile_rate(struct ghsrc *h)
 
 static void describe_profiling(struct ghsrc *h)
 {
-	struct go_heap_trend *t = &h->s->heap;
+	struct heap_state *t = &h->st;
+	char *note = h->s->views[VIEW_GO_HEAP].header_note;
+	size_t len = sizeof(h->s->views[VIEW_GO_HEAP].header_note);
 	int64_t rate = profile_rate(h);
 
 	t->profile_rate = rate;
 	t->profiling = h->linked && rate > 0 && h->mbuckets;
 	if (t->profiling)
-		snprintf(t->profiling_note, sizeof(t->profiling_note),
+		snprintf(note, len,
 			 "heap profiling on: the runtime samples an allocation every %lld KiB "
 			 "on average; in-use by stack is its profile, scaled like pprof, objects "
 			 "from before attach included",
 			 (long long)rate / 1024);
 	else if (!h->linked)
-		snprintf(t->profiling_note, sizeof(t->profiling_note),
+		snprintf(note, len,
 			 "heap profiling is off in this binary: neither runtime/pprof nor "
 			 "net/http/pprof is linked, so the Go linker switched the runtime's "
 			 "allocation sampling off and in-use memory by stack cannot be known. "
@@ -152,12 +162,12 @@ static void describe_profiling(struct ghsrc *h)
 			 "rate by stack (GO ALLOCATION RATE). For in-use by stack, link "
 			 "net/http/pprof");
 	else if (rate == 0)
-		snprintf(t->profiling_note, sizeof(t->profiling_note),
+		snprintf(note, len,
 			 "heap profiling is off: the program set runtime.MemProfileRate to 0. "
 			 "Shown instead: the live heap after each GC, and an estimated allocation "
 			 "rate by stack (GO ALLOCATION RATE)");
 	else
-		snprintf(t->profiling_note, sizeof(t->profiling_note),
+		snprintf(note, len,
 			 "the runtime's heap profile could not be located in this binary; shown "
 			 "instead: the live heap after each GC and an estimated allocation rate by "
 			 "stack");
@@ -216,21 +226,17 @@ static int on_gc(void *ctx, void *data, size_t len)
 {
 	struct ghsrc *h = ctx;
 	const struct go_gc_event *e = data;
-	struct go_heap_trend *t = &h->s->heap;
+	struct series *ser = &h->s->series;
 	uint32_t numgc = 0;
 
 	if (len < sizeof(*e))
 		return 0;
 	if (!h->gccontroller && e->controller)
 		h->gccontroller = e->controller;
-	if (t->ngc == t->cap_gc) {
-		t->cap_gc = t->cap_gc ? 2 * t->cap_gc : 256;
-		t->gc = xrealloc(t->gc, t->cap_gc * sizeof(*t->gc));
-	}
 	/* The cycle number: one more than the previous one we saw, or counted on below. */
-	if (t->ngc)
-		numgc = t->gc[t->ngc - 1].numgc + 1;
-	t->gc[t->ngc++] = (struct gc_point){e->ts_ns, e->heap_marked, numgc};
+	if (ser->ngc)
+		numgc = ser->gc[ser->ngc - 1].numgc + 1;
+	series_add_gc(ser, e->ts_ns, e->heap_marked, numgc);
 	return 0;
 }
 
@@ -240,122 +246,145 @@ static bool resolve(struct session *s, struct ghsrc *h)
 
 	if (h->ready)
 		return true;
-	if (module_bias(s->pid, h->mf, &bias))
+	if (maps_watch_bias(&s->maps, h->mf, &bias))
 		return false; /* launched target not exec'd yet */
 	h->rt.pid = s->pid;
 	h->rt.gb = h->gb;
 	h->rt.bias = bias;
 	find_vars(h);
 	describe_profiling(h);
-	h->skel->bss->text_bias = bias;
-	h->skel->bss->bias_known = 1;
+	if (h->skel) {
+		h->skel->bss->go_text_bias = bias;
+		h->skel->bss->go_bias_known = 1;
+	}
 	if (h->gccontroller) {
 		uint64_t v;
 
 		if (!read_u64(h, h->gccontroller + h->gb->off.gcc_heap_marked, &v)) {
-			s->heap.heap_marked_at_attach = v;
-			s->heap.have_marked_at_attach = true;
+			h->st.marked_before = v;
+			h->st.have_marked_before = true;
 		}
 	}
 	h->ready = true;
 	return true;
 }
 
-static int ghsrc_attach(struct session *s, void **state)
+/* Like pprof: the allocator's own frames are not where memory is allocated. */
+static void trim_allocator(void *ctx, const struct site *site, struct frames *fr)
+{
+	int k = 0;
+
+	while (k < fr->n && fr->v[k].func && !strncmp(fr->v[k].func, "runtime.", 8))
+		k++;
+	if (k < fr->n) {
+		memmove(fr->v, fr->v + k, (fr->n - k) * sizeof(*fr->v));
+		fr->n -= k;
+	}
+}
+
+static const struct view_hooks heap_hooks = {.trim = trim_allocator};
+
+static int ghsrc_probe(struct session *s, void **state)
 {
 	struct gofunc reset;
 	struct ghsrc *h;
 	const void *code;
-	uint64_t probe, lo[GO_ALLOC_RANGES], hi[GO_ALLOC_RANGES];
 	size_t len;
-	int err, n;
+	int err;
 
 	h = xcalloc(1, sizeof(*h));
 	h->s = s;
+	cum_deltas_init(&h->samples_seen, sizeof(uint64_t), 1);
+	*state = h;
 	h->mf = modfile_get(s->exe_path, &err);
-	if (!h->mf || !h->mf->gb || !h->mf->gb->pcln) {
-		free(h);
+	if (!h->mf || !h->mf->gb || !h->mf->gb->pcln)
 		return -ENOTSUP;
-	}
 	h->gb = h->mf->gb;
-	if (!s->cfg->views[VIEW_GO_HEAP] && !s->cfg->views[VIEW_GO_ALLOC]) {
-		free(h);
-		return -ENOTSUP;
-	}
 	h->linked = !gobin_func(h->gb, "runtime.memProfileInternal", &reset) ||
 		    !gobin_func(h->gb, "runtime.MemProfile", &reset);
-
-	h->skel = goheap_bpf__open();
-	if (!h->skel) {
-		err = -errno;
-		fatal_set(&s->fatal, EXIT_ERROR, "cannot open the Go heap BPF object: %s",
-			  strerror(errno));
-		goto fail;
-	}
-	h->skel->rodata->target_tgid = s->pid;
-	h->skel->rodata->pidns_dev = s->pidns_dev;
-	h->skel->rodata->pidns_ino = s->pidns_ino;
-	n = alloc_ranges(h->gb, lo, hi, GO_ALLOC_RANGES);
-	for (int i = 0; i < n; i++) {
-		h->skel->rodata->alloc_lo[i] = lo[i];
-		h->skel->rodata->alloc_hi[i] = hi[i];
-	}
-	h->skel->rodata->nalloc_ranges = n;
-	bpf_map__set_max_entries(h->skel->maps.stacks, s->cfg->max_stacks);
-	bpf_map__set_max_entries(h->skel->maps.alloc_samples, s->cfg->max_stacks);
-	err = goheap_bpf__load(h->skel);
-	if (err) {
-		bpf_load_error(&s->fatal, "Go heap", err);
-		goto fail;
-	}
+	h->nalloc = alloc_ranges(h->gb, h->alloc_lo, h->alloc_hi, GO_ALLOC_RANGES);
 
 	/* Once per GC: resetLive, RBX = bytes marked, on the first emulated instruction. */
 	if (gobin_func(h->gb, "runtime.(*gcControllerState).resetLive", &reset) ||
 	    !(code = gobin_code(h->gb, &reset, &len))) {
 		log_warn("runtime.(*gcControllerState).resetLive not found: no heap trend after GC");
 	} else {
-		probe = disasm_first_emulated(code, len, reset.entry, DISASM_RAX | DISASM_RBX);
-		h->gc_link = uprobe_attach(s, h->skel->progs.go_gc_done, s->exe_path, h->mf->elf,
-					   probe, 0, "the GC cycle (resetLive)", &s->fatal);
-		if (!h->gc_link) {
-			err = -ENOENT;
-			goto fail;
-		}
+		h->gc_probe = disasm_first_emulated(code, len, reset.entry, DISASM_RAX | DISASM_RBX);
 		log_debug("GC probe at resetLive+%llu",
-			  (unsigned long long)(probe - reset.entry));
+			  (unsigned long long)(h->gc_probe - reset.entry));
 	}
-	h->rb = ring_buffer__new(bpf_map__fd(h->skel->maps.gc_events), on_gc, h, NULL);
-	if (!h->rb) {
-		err = -errno;
-		fatal_set(&s->fatal, EXIT_ERROR, "cannot read GC events: %s", strerror(errno));
-		goto fail;
-	}
-	stack_store_init(&h->stacks, bpf_map__fd(h->skel->maps.stacks));
-	cum_deltas_init(&h->samples_seen, sizeof(uint64_t));
 
 	resolve(s, h);
 	/*
 	 * Sample the allocator when the runtime's profile is missing, or when asked to.
 	 * A launched target is not running yet: go by what the binary links.
 	 */
-	bool want = s->cfg->views_given ? s->cfg->views[VIEW_GO_ALLOC]
-					: !h->linked || (h->ready && !s->heap.profiling);
-	if (want) {
-		if (n && attach_sampler(h, s) == 0)
+	switch (session_view_choice(s, VIEW_GO_ALLOC)) {
+	case VIEW_BY_DEFAULT:
+		h->want_sampler = !h->linked || (h->ready && !h->st.profiling);
+		break;
+	case VIEW_ASKED:
+		h->want_sampler = true;
+		break;
+	case VIEW_LEFT_OUT:
+		h->want_sampler = false;
+		break;
+	}
+	return 0;
+}
+
+static int ghsrc_configure(struct session *s, void *state, struct leakscope_bpf *skel)
+{
+	struct ghsrc *h = state;
+
+	h->skel = skel;
+	for (int i = 0; i < h->nalloc; i++) {
+		skel->rodata->go_alloc_lo[i] = h->alloc_lo[i];
+		skel->rodata->go_alloc_hi[i] = h->alloc_hi[i];
+	}
+	skel->rodata->go_nalloc_ranges = h->nalloc;
+	bpfobj_use_map(skel->maps.go_gc_events, 0);
+	if (h->gc_probe)
+		bpfobj_use_prog(skel->progs.go_gc_done);
+	if (h->want_sampler && h->nalloc) {
+		bpfobj_use_map(skel->maps.go_alloc_samples, s->cfg->max_stacks);
+		bpfobj_use_prog(skel->progs.go_alloc_sample);
+	}
+	return 0;
+}
+
+static int ghsrc_attach(struct session *s, void *state)
+{
+	struct ghsrc *h = state;
+
+	if (h->gc_probe) {
+		h->gc_link = uprobe_attach(s->pid, h->skel->progs.go_gc_done, s->exe_path,
+					   h->mf->elf, h->gc_probe, 0, "the GC cycle (resetLive)",
+					   &s->fatal);
+		if (!h->gc_link)
+			return -ENOENT;
+	}
+	h->rb = ring_buffer__new(bpf_map__fd(h->skel->maps.go_gc_events), on_gc, h, NULL);
+	if (!h->rb) {
+		fatal_set(&s->fatal, EXIT_ERROR, "cannot read GC events: %s", strerror(errno));
+		return -errno;
+	}
+	if (h->ready) {
+		h->skel->bss->go_text_bias = h->rt.bias;
+		h->skel->bss->go_bias_known = 1;
+	}
+	if (h->want_sampler) {
+		if (h->nalloc && attach_sampler(h, s) == 0)
 			s->views[VIEW_GO_ALLOC].active = true;
 		else
 			log_warn("cannot sample the Go allocator (perf CPU clock): no allocation "
 				 "rate by stack");
 	}
-	s->heap.active = true;
+	h->st.valid = true;
 	s->views[VIEW_GO_HEAP].active = true;
-	*state = h;
+	s->views[VIEW_GO_HEAP].hooks = heap_hooks;
+	s->views[VIEW_GO_ALLOC].hooks = heap_hooks;
 	return 0;
-fail:
-	bpf_link__destroy(h->gc_link);
-	goheap_bpf__destroy(h->skel);
-	free(h);
-	return err;
 }
 
 /* pprof's scaling of a sampled record: each sample stands for 1/(1-e^(-size/rate)). */
@@ -389,13 +418,13 @@ static int discover_buckets(struct session *s, struct ghsrc *h)
 		struct bucket *b;
 		int nstk;
 
-		if (proc_read(s->pid, addr, hdr, o->bucket_hdr))
+		if (mem_read(s->pid, addr, hdr, o->bucket_hdr))
 			return -EIO;
 		nstk = hdr[o->bucket_nstk / 8];
 		if (hdr[o->bucket_typ / 8] != 1 || nstk <= 0 || nstk > MAX_NSTK)
 			break; /* not a memory bucket: the list is not what we think */
 		pcs = xmalloc(nstk * sizeof(*pcs));
-		if (proc_read(s->pid, addr + o->bucket_hdr, pcs, nstk * 8)) {
+		if (mem_read(s->pid, addr + o->bucket_hdr, pcs, nstk * 8)) {
 			free(pcs);
 			return -EIO;
 		}
@@ -428,9 +457,9 @@ static int discover_buckets(struct session *s, struct ghsrc *h)
 static int collect_profile(struct session *s, struct ghsrc *h)
 {
 	const struct go_offsets *o = &h->gb->off;
-	struct proc_iov *iov;
+	struct mem_iov *iov;
 	uint32_t cycle_word = 0;
-	int64_t rate = s->heap.profile_rate;
+	int64_t rate = h->st.profile_rate;
 	bool all_zero = true;
 	int err;
 
@@ -438,13 +467,13 @@ static int collect_profile(struct session *s, struct ghsrc *h)
 	if (err)
 		return err;
 	if (h->mprofcycle)
-		proc_read(s->pid, h->mprofcycle, &cycle_word, 4);
+		mem_read(s->pid, h->mprofcycle, &cycle_word, 4);
 	/* Every bucket's counts in a few syscalls. */
 	iov = xmalloc(h->nb * sizeof(*iov));
 	for (size_t i = 0; i < h->nb; i++)
-		iov[i] = (struct proc_iov){h->b[i].addr + o->bucket_hdr + 8 * h->b[i].nstk,
+		iov[i] = (struct mem_iov){h->b[i].addr + o->bucket_hdr + 8 * h->b[i].nstk,
 					   &h->b[i].rec, sizeof(h->b[i].rec), false};
-	proc_readv(s->pid, iov, h->nb);
+	mem_readv(s->pid, iov, h->nb);
 	for (size_t i = 0; i < h->nb; i++) {
 		h->b[i].rec_ok = iov[i].ok;
 		if (iov[i].ok && (h->b[i].rec.active.allocs || h->b[i].rec.active.frees))
@@ -497,8 +526,8 @@ static int collect_profile(struct session *s, struct ghsrc *h)
 		b->have_prev = true;
 	}
 	if (h->mprofcycle) {
-		s->heap.numgc = cycle_word >> 1; /* the profile cycle is the GC count */
-		s->heap.have_numgc = true;
+		h->st.numgc = cycle_word >> 1; /* the profile cycle is the GC count */
+		h->st.have_numgc = true;
 	}
 	return 0;
 }
@@ -525,7 +554,7 @@ static void collect_samples(struct session *s, struct ghsrc *h, uint64_t alloc_d
 	uint64_t total = 0;
 	int err;
 
-	err = map_dump_read(bpf_map__fd(h->skel->maps.alloc_samples), sizeof(uint64_t),
+	err = map_dump_read(bpf_map__fd(h->skel->maps.go_alloc_samples), sizeof(uint64_t),
 			    sizeof(uint64_t), &h->samples);
 	if (err) {
 		log_warn("reading allocation samples: %s", strerror(-err));
@@ -534,7 +563,7 @@ static void collect_samples(struct session *s, struct ghsrc *h, uint64_t alloc_d
 	/* Samples per stack since the last interval. */
 	uint64_t *delta = xcalloc(h->samples.n ? h->samples.n : 1, sizeof(uint64_t));
 	for (size_t i = 0; i < h->samples.n; i++) {
-		delta[i] = cum_delta(&h->samples_seen, map_dump_key(&h->samples, i),
+		delta[i] = cum_delta1(&h->samples_seen, map_dump_key(&h->samples, i),
 				     *(uint64_t *)map_dump_value(&h->samples, i));
 		total += delta[i];
 	}
@@ -546,7 +575,7 @@ static void collect_samples(struct session *s, struct ghsrc *h, uint64_t alloc_d
 
 		if (!delta[i])
 			continue;
-		pcs = stack_store_get(&h->stacks, hash, &n);
+		pcs = stack_store_get(&s->stacks, hash, &n, &h->stacks_missing);
 		if (!n)
 			continue;
 		/*
@@ -575,7 +604,7 @@ static bool heap_objects(struct ghsrc *h, int64_t *out)
 	if (!h->memstats || !stride || !nsc)
 		return false;
 	buf = xmalloc(3 * stride);
-	if (proc_read(h->s->pid, h->memstats + o->memstats_heap_stats, buf, 3 * stride)) {
+	if (mem_read(h->s->pid, h->memstats + o->memstats_heap_stats, buf, 3 * stride)) {
 		free(buf);
 		return false;
 	}
@@ -599,33 +628,14 @@ static bool heap_objects(struct ghsrc *h, int64_t *out)
 	return objs >= 0;
 }
 
-/* Growth of the live heap: least squares over every GC point since attach. */
-static void heap_slope(struct go_heap_trend *t)
+static int collect_heap(struct session *s, struct ghsrc *h)
 {
-	double *x, *y;
-
-	if (t->ngc < 2)
-		return;
-	x = xmalloc(t->ngc * sizeof(double));
-	y = xmalloc(t->ngc * sizeof(double));
-	for (size_t i = 0; i < t->ngc; i++) {
-		x[i] = (t->gc[i].mono_ns - t->gc[0].mono_ns) / 1e9;
-		y[i] = t->gc[i].heap_marked;
-	}
-	t->heap_slope = lsq_slope(x, y, t->ngc);
-	free(x);
-	free(y);
-}
-
-static int ghsrc_collect(struct session *s, void *state)
-{
-	struct ghsrc *h = state;
-	struct go_heap_trend *t = &s->heap;
+	struct heap_state *t = &h->st;
+	struct series *ser = &s->series;
 	uint64_t total_alloc = 0, now = now_ns(), alloc_delta = 0;
 	bool have_delta = false;
-	size_t before = t->ngc;
+	size_t before = ser->ngc;
 
-	t->gc_first_in_interval = t->ngc;
 	ring_buffer__consume(h->rb);
 	if (!resolve(s, h))
 		return 0;
@@ -636,16 +646,16 @@ static int ghsrc_collect(struct session *s, void *state)
 	if (h->mprofcycle) {
 		uint32_t w;
 
-		if (!proc_read(s->pid, h->mprofcycle, &w, 4)) {
+		if (!mem_read(s->pid, h->mprofcycle, &w, 4)) {
 			uint32_t last = w >> 1;
 
-			for (size_t i = t->ngc; i-- > before;)
-				t->gc[i].numgc = last - (uint32_t)(t->ngc - 1 - i);
+			for (size_t i = ser->ngc; i-- > before;)
+				ser->gc[i].numgc = last - (uint32_t)(ser->ngc - 1 - i);
 			t->numgc = last;
 			t->have_numgc = true;
 		}
-	} else if (t->ngc) {
-		t->numgc = t->gc[t->ngc - 1].numgc;
+	} else if (ser->ngc) {
+		t->numgc = ser->gc[ser->ngc - 1].numgc;
 	}
 
 	/* Bytes allocated since the last interval, from the runtime's own counter. */
@@ -662,15 +672,7 @@ static int ghsrc_collect(struct session *s, void *state)
 		h->have_total_alloc = true;
 	}
 
-	t->have_objects = heap_objects(h, &t->heap_objects);
-	if (t->have_objects) {
-		h->obj_t = xrealloc(h->obj_t, (h->nobj + 1) * sizeof(double));
-		h->obj_v = xrealloc(h->obj_v, (h->nobj + 1) * sizeof(double));
-		h->obj_t[h->nobj] = (now - s->series.start_mono_ns) / 1e9;
-		h->obj_v[h->nobj] = t->heap_objects;
-		h->nobj++;
-		t->objects_slope = lsq_slope(h->obj_t, h->obj_v, h->nobj);
-	}
+	t->have_objects = heap_objects(h, &t->objects);
 
 	if (t->profiling) {
 		int err = collect_profile(s, h);
@@ -680,11 +682,10 @@ static int ghsrc_collect(struct session *s, void *state)
 	}
 	if (h->nperf)
 		collect_samples(s, h, alloc_delta, have_delta);
-	heap_slope(t);
 
 	struct view_info *vi = &s->views[VIEW_GO_ALLOC];
-	__u64 *c = h->skel->bss->counters;
-	vi->drops = c[GO_HEAP_CNT_SAMPLE_FULL] + h->skel->bss->stack_errors[LS_STACK_ERR_FULL];
+	__u64 *c = h->skel->bss->go_heap_counters;
+	vi->drops = c[GO_HEAP_CNT_SAMPLE_FULL] + c[GO_HEAP_CNT_STACK_FULL] + h->stacks_missing;
 	snprintf(vi->note, sizeof(vi->note),
 		 "where the program spends CPU time allocating (%u samples/s per CPU, %llu of "
 		 "%llu samples of the target in the allocator since attach), with the "
@@ -696,6 +697,16 @@ static int ghsrc_collect(struct session *s, void *state)
 	return 0;
 }
 
+static int ghsrc_collect(struct session *s, void *state)
+{
+	struct ghsrc *h = state;
+	int err = collect_heap(s, h);
+
+	/* The heap's state as of every interval, even one that learnt nothing new. */
+	series_now(&s->series)->heap = h->st;
+	return err;
+}
+
 static void ghsrc_detach(void *state)
 {
 	struct ghsrc *h = state;
@@ -705,20 +716,19 @@ static void ghsrc_detach(void *state)
 	free(h->perf_links);
 	bpf_link__destroy(h->gc_link);
 	ring_buffer__free(h->rb);
-	goheap_bpf__destroy(h->skel);
-	stack_store_free(&h->stacks);
 	map_dump_free(&h->samples);
 	for (size_t i = 0; i < h->nb; i++)
 		free(h->b[i].pcs);
 	free(h->b);
 	cum_deltas_free(&h->samples_seen);
-	free(h->obj_t);
-	free(h->obj_v);
 	free(h);
 }
 
 const struct source_ops goheap_source = {
 	.name = "go-heap",
+	.views = VIEW_BIT(VIEW_GO_HEAP) | VIEW_BIT(VIEW_GO_ALLOC),
+	.probe = ghsrc_probe,
+	.configure = ghsrc_configure,
 	.attach = ghsrc_attach,
 	.collect = ghsrc_collect,
 	.detach = ghsrc_detach,

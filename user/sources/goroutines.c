@@ -11,18 +11,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bpfio/bpfmap.h"
+#include "bpfio/deltas.h"
+#include "bpfio/growmap.h"
+#include "bpfio/mapdump.h"
+#include "bpfio/object.h"
+#include "bpfio/stackstore.h"
+#include "bpfio/uprobe.h"
 #include "elf/disasm.h"
-#include "goroutines.h"
-#include "goroutines.skel.h"
 #include "golang/runtime.h"
+#include "bpf/goroutines.h"
+#include "leakscope.skel.h"
 #include "session.h"
-#include "stacks.h"
+#include "target/maps.h"
+#include "bpf/stacks.h"
 
 #define MAX_RET_PROBES 8
 
 struct gsrc {
-	struct goroutines_bpf *skel;
+	struct leakscope_bpf *skel;
+	uint64_t addrs[MAX_RET_PROBES]; /* where the creation probe goes */
+	int naddrs, reg;
 	struct bpf_link *links[MAX_RET_PROBES];
 	int nlinks;
 	struct modfile *mf;
@@ -33,12 +41,11 @@ struct gsrc {
 	uint64_t bias;
 	uint64_t goid_at_attach; /* goroutines with goid <= this existed before attach */
 	bool baseline_done;
-	struct stack_store stacks;
+	uint64_t stacks_missing;
+	struct growmap records; /* BPF go_goroutines: the last goroutine made in each g */
 	struct map_dump gmap, sites;
 	struct cum_deltas created; /* per go_site_key */
-	/* startpc -> is a runtime goroutine, cached */
-	uint64_t *rt_start_pcs, *user_start_pcs;
-	size_t nrt, nuser;
+	struct hmap is_runtime; /* startpc -> bool: a runtime goroutine (cached) */
 };
 
 /*
@@ -85,7 +92,7 @@ static int try_runtime(struct session *s, struct gsrc *g)
 {
 	if (g->rt_ready)
 		return 0;
-	if (module_bias(s->pid, g->mf, &g->bias))
+	if (maps_watch_bias(&s->maps, g->mf, &g->bias))
 		return -EAGAIN; /* launched target not exec'd yet */
 	if (go_runtime_init(&g->rt, s->pid, g->gb, g->bias, &g->rt_why))
 		return -ENOENT;
@@ -93,60 +100,105 @@ static int try_runtime(struct session *s, struct gsrc *g)
 	return 0;
 }
 
-static int gsrc_attach(struct session *s, void **state)
+static int gsrc_probe(struct session *s, void **state)
 {
-	const struct config *cfg = s->cfg;
-	uint64_t addrs[MAX_RET_PROBES];
 	struct gsrc *g;
-	int err, n = 0, reg = 0;
+	int err;
 
 	g = xcalloc(1, sizeof(*g));
+	cum_deltas_init(&g->created, sizeof(struct go_site_key), 1);
+	hmap_init(&g->is_runtime, sizeof(uint64_t), sizeof(bool));
+	*state = g;
 	g->mf = modfile_get(s->exe_path, &err);
-	if (!g->mf || !g->mf->gb) {
-		free(g);
+	if (!g->mf || !g->mf->gb)
 		return -ENOTSUP;
-	}
 	g->gb = g->mf->gb;
-	err = find_probe_sites(g, addrs, &n, &reg, &s->fatal);
-	if (err)
-		goto fail;
+	return find_probe_sites(g, g->addrs, &g->naddrs, &g->reg, &s->fatal);
+}
 
-	g->skel = goroutines_bpf__open();
-	if (!g->skel) {
-		err = -errno;
-		fatal_set(&s->fatal, EXIT_ERROR, "cannot open the goroutine BPF object: %s",
-			  strerror(errno));
-		goto fail;
+static int gsrc_configure(struct session *s, void *state, struct leakscope_bpf *skel)
+{
+	struct gsrc *g = state;
+
+	g->skel = skel;
+	skel->rodata->g_goid_off = g->gb->off.g_goid;
+	skel->rodata->g_startpc_off = g->gb->off.g_startpc;
+	skel->rodata->newg_reg = g->reg;
+	bpfobj_use_map(skel->maps.go_goroutines, 0);
+	bpfobj_use_map(skel->maps.go_sites, s->cfg->max_stacks);
+	bpfobj_use_prog(skel->progs.go_newproc);
+	return 0;
+}
+
+/* Runtime plumbing at the top of a goroutine creation stack, not worth a line. */
+static const char *const creation_plumbing[] = {
+	"runtime.newproc.func1", "runtime.systemstack", "runtime.newproc",
+	"runtime.newproc1",	 "runtime.systemstack_switch",
+};
+
+static bool is_plumbing(const char *func)
+{
+	if (!func)
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(creation_plumbing); i++)
+		if (!strcmp(func, creation_plumbing[i]))
+			return true;
+	return false;
+}
+
+/* Creation stacks start at the function holding the `go` statement. */
+static void trim_creation(void *ctx, const struct site *site, struct frames *fr)
+{
+	int skip_until = -1;
+
+	for (int i = 0; i < fr->n && i < 8; i++)
+		if (is_plumbing(fr->v[i].func))
+			skip_until = i;
+	if (skip_until >= 0) {
+		memmove(fr->v, fr->v + skip_until + 1, (fr->n - skip_until - 1) * sizeof(*fr->v));
+		fr->n -= skip_until + 1;
 	}
-	g->skel->rodata->target_tgid = s->pid;
-	g->skel->rodata->pidns_dev = s->pidns_dev;
-	g->skel->rodata->pidns_ino = s->pidns_ino;
-	g->skel->rodata->g_goid_off = g->gb->off.g_goid;
-	g->skel->rodata->g_startpc_off = g->gb->off.g_startpc;
-	g->skel->rodata->newg_reg = reg;
-	bpf_map__set_max_entries(g->skel->maps.goroutines, cfg->max_goroutines);
-	bpf_map__set_map_flags(g->skel->maps.goroutines, BPF_F_NO_PREALLOC);
-	bpf_map__set_max_entries(g->skel->maps.stacks, cfg->max_stacks);
-	bpf_map__set_max_entries(g->skel->maps.sites, cfg->max_stacks);
-	err = goroutines_bpf__load(g->skel);
+}
+
+/* The function a goroutine runs, seen through the compiler's gowrap wrappers. */
+static const char *wrapped_start(void *ctx, const struct site *site)
+{
+	struct gsrc *g = ctx;
+
+	if (!g->rt_ready)
+		return NULL;
+	return gobin_gowrap_target(g->gb, site->start_pc - g->bias);
+}
+
+/* The goroutines map starts with room for this many g structs, and grows. */
+#define FIRST_GOROUTINES 65536
+
+static int gsrc_attach(struct session *s, void *state)
+{
+	struct gsrc *g = state;
+	int err;
+
+	err = growmap_init(&g->records, g->skel->maps.go_goroutines, sizeof(uint64_t),
+			   sizeof(struct go_goroutine), s->cfg->max_goroutines,
+			   FIRST_GOROUTINES,
+			   (const volatile uint64_t *)&g->skel->bss->go_counters[GO_CNT_TRACKED]);
 	if (err) {
-		bpf_load_error(&s->fatal, "goroutine", err);
-		goto fail;
+		fatal_set(&s->fatal, EXIT_KERNEL, "cannot make the goroutines map: %s",
+			  strerror(-err));
+		return err;
 	}
-	for (int i = 0; i < n; i++) {
-		g->links[g->nlinks] = uprobe_attach(s, g->skel->progs.go_newproc, s->exe_path,
-						    g->mf->elf, addrs[i], 0, "goroutine creation",
+
+	for (int i = 0; i < g->naddrs; i++) {
+		g->links[g->nlinks] = uprobe_attach(s->pid, g->skel->progs.go_newproc, s->exe_path,
+						    g->mf->elf, g->addrs[i], 0, "goroutine creation",
 						    &s->fatal);
-		if (!g->links[g->nlinks]) {
-			err = -ENOENT;
-			goto fail;
-		}
+		if (!g->links[g->nlinks])
+			return -ENOENT;
 		g->nlinks++;
 	}
-	log_debug("goroutine creation probe: %d site(s), first at 0x%llx (%s)", n,
-		  (unsigned long long)addrs[0], reg == GO_NEWG_RBX ? "runqput call" : "newproc1 RET");
-	stack_store_init(&g->stacks, bpf_map__fd(g->skel->maps.stacks));
-	cum_deltas_init(&g->created, sizeof(struct go_site_key));
+	log_debug("goroutine creation probe: %d site(s), first at 0x%llx (%s)", g->naddrs,
+		  (unsigned long long)g->addrs[0],
+		  g->reg == GO_NEWG_RBX ? "runqput call" : "newproc1 RET");
 
 	/* Everything alive now existed before attach; remember where they end. */
 	if (!try_runtime(s, g) && !go_runtime_scan(&g->rt)) {
@@ -154,45 +206,27 @@ static int gsrc_attach(struct session *s, void **state)
 			g->goid_at_attach = MAX(g->goid_at_attach, g->rt.gs[i].goid);
 		g->baseline_done = true;
 	} else if (!s->launched && !g->rt_ready) {
-		err = -ENOENT;
 		fatal_set(&s->fatal, EXIT_UNSUPPORTED, "cannot read the goroutine list: %s",
 			  g->rt_why ? g->rt_why : "target memory not readable");
-		goto fail;
+		return -ENOENT;
 	}
 	s->views[VIEW_GOROUTINES].active = true;
-	*state = g;
+	s->views[VIEW_GOROUTINES].hooks =
+		(struct view_hooks){.trim = trim_creation, .start_func = wrapped_start, .ctx = g};
 	return 0;
-fail:
-	for (int i = 0; i < g->nlinks; i++)
-		bpf_link__destroy(g->links[i]);
-	goroutines_bpf__destroy(g->skel);
-	free(g);
-	return err;
 }
 
 /* Is the goroutine started at startpc one of the runtime's own (not in NumGoroutine)? */
 static bool is_runtime_goroutine(struct gsrc *g, uint64_t startpc)
 {
+	bool created, *rt = hmap_put(&g->is_runtime, &startpc, &created);
 	struct gofunc f;
-	bool rt;
 
-	for (size_t i = 0; i < g->nrt; i++)
-		if (g->rt_start_pcs[i] == startpc)
-			return true;
-	for (size_t i = 0; i < g->nuser; i++)
-		if (g->user_start_pcs[i] == startpc)
-			return false;
 	/* Like runtime.isSystemGoroutine: runtime.* entry points other than runtime.main. */
-	rt = g->gb->pcln && !gopclntab_func_at(g->gb->pcln, startpc - g->bias, &f) &&
-	     !strncmp(f.name, "runtime.", 8) && strcmp(f.name, "runtime.main");
-	if (rt) {
-		g->rt_start_pcs = xrealloc(g->rt_start_pcs, (g->nrt + 1) * sizeof(uint64_t));
-		g->rt_start_pcs[g->nrt++] = startpc;
-	} else {
-		g->user_start_pcs = xrealloc(g->user_start_pcs, (g->nuser + 1) * sizeof(uint64_t));
-		g->user_start_pcs[g->nuser++] = startpc;
-	}
-	return rt;
+	if (created)
+		*rt = g->gb->pcln && !gopclntab_func_at(g->gb->pcln, startpc - g->bias, &f) &&
+		      !strncmp(f.name, "runtime.", 8) && strcmp(f.name, "runtime.main");
+	return *rt;
 }
 
 static struct site *site_for_stack(struct session *s, struct gsrc *g, uint64_t stack,
@@ -202,7 +236,7 @@ static struct site *site_for_stack(struct session *s, struct gsrc *g, uint64_t s
 	const uint64_t *pcs;
 	int n;
 
-	pcs = stack_store_get(&g->stacks, stack, &n);
+	pcs = stack_store_get(&s->stacks, stack, &n, &g->stacks_missing);
 	if (!n)
 		flags = SITE_NO_STACK;
 	if (startpc && is_runtime_goroutine(g, startpc))
@@ -210,50 +244,13 @@ static struct site *site_for_stack(struct session *s, struct gsrc *g, uint64_t s
 	return series_site(&s->series, VIEW_GOROUTINES, pcs, n, startpc, flags);
 }
 
-struct gentry_index {
-	uint64_t *keys;
-	struct go_goroutine *vals;
-	uint32_t *slots; /* open addressing over indexes+1 */
-	size_t cap;
-};
-
-static void index_build(struct gentry_index *ix, const struct map_dump *d)
-{
-	ix->keys = d->keys;
-	ix->vals = d->values;
-	ix->cap = 1;
-	while (ix->cap < 2 * d->n + 2)
-		ix->cap *= 2;
-	ix->slots = xcalloc(ix->cap, sizeof(*ix->slots));
-	for (size_t i = 0; i < d->n; i++) {
-		size_t k = ix->keys[i] * 0x9e3779b97f4a7c15ull >> 16;
-
-		while (ix->slots[k & (ix->cap - 1)])
-			k++;
-		ix->slots[k & (ix->cap - 1)] = i + 1;
-	}
-}
-
-static const struct go_goroutine *index_get(const struct gentry_index *ix, uint64_t gaddr)
-{
-	size_t k = gaddr * 0x9e3779b97f4a7c15ull >> 16;
-
-	for (;; k++) {
-		uint32_t v = ix->slots[k & (ix->cap - 1)];
-
-		if (!v)
-			return NULL;
-		if (ix->keys[v - 1] == gaddr)
-			return &ix->vals[v - 1];
-	}
-}
 
 static int gsrc_collect(struct session *s, void *state)
 {
 	struct gsrc *g = state;
 	struct view_info *vi = &s->views[VIEW_GOROUTINES];
 	struct series *ser = &s->series;
-	struct gentry_index ix = {0};
+	struct hmap ix; /* g address -> its creation record in the dump */
 	int64_t untracked = 0;
 	uint64_t t1;
 	int err;
@@ -274,14 +271,14 @@ static int gsrc_collect(struct session *s, void *state)
 	 * are left for the next interval, so that created and live agree.
 	 */
 	t1 = now_ns();
-	err = map_dump_read(bpf_map__fd(g->skel->maps.sites), sizeof(struct go_site_key),
+	err = map_dump_read(bpf_map__fd(g->skel->maps.go_sites), sizeof(struct go_site_key),
 			    sizeof(uint64_t), &g->sites);
 	if (err)
 		log_warn("reading the sites map: %s", strerror(-err));
 	for (size_t i = 0; i < g->sites.n; i++) {
 		const struct go_site_key *k = map_dump_key(&g->sites, i);
 		uint64_t cum = *(uint64_t *)map_dump_value(&g->sites, i);
-		uint64_t d = cum_delta(&g->created, k, cum);
+		uint64_t d = cum_delta1(&g->created, k, cum);
 
 		if (d)
 			site_now(ser, site_for_stack(s, g, k->stack, k->startpc))->created += d;
@@ -294,15 +291,18 @@ static int gsrc_collect(struct session *s, void *state)
 		log_debug("goroutine list unreadable: %s", strerror(-err));
 		return err == -ESRCH ? -ESRCH : 0;
 	}
-	err = map_dump_read(bpf_map__fd(g->skel->maps.goroutines), sizeof(uint64_t),
-			    sizeof(struct go_goroutine), &g->gmap);
+	growmap_tick(&g->records);
+	err = growmap_dump(&g->records, &g->gmap);
 	if (err)
 		log_warn("reading the goroutines map: %s", strerror(-err));
-	index_build(&ix, &g->gmap);
+	hmap_init(&ix, sizeof(uint64_t), sizeof(struct go_goroutine *));
+	for (size_t i = 0; i < g->gmap.n; i++)
+		*(struct go_goroutine **)hmap_put(&ix, map_dump_key(&g->gmap, i), NULL) =
+			map_dump_value(&g->gmap, i);
 	log_debug("goroutines: %zu live in allgs, %zu creation records", g->rt.ngs, g->gmap.n);
 	for (size_t i = 0; i < g->rt.ngs; i++) {
 		const struct go_g *gg = &g->rt.gs[i];
-		const struct go_goroutine *e = index_get(&ix, gg->addr);
+		struct go_goroutine **ep = hmap_get(&ix, &gg->addr), *e = ep ? *ep : NULL;
 		struct site *site;
 
 		if (e && e->goid == gg->goid) {
@@ -324,28 +324,14 @@ static int gsrc_collect(struct session *s, void *state)
 		site_now(ser, site)->live++;
 		site_add_state(ser, site, go_g_state(&g->rt, gg), 1);
 	}
-	free(ix.slots);
+	hmap_free(&ix);
 
 	/* Exits follow from the books: before + created - now. */
-	for (size_t i = 0; i < ser->nsites; i++) {
-		struct site *site = ser->sites[i];
-		const struct sample *prev;
-		struct sample *now;
-		int64_t exited;
+	series_freed_from_books(ser, VIEW_GOROUTINES);
 
-		if (site->view != VIEW_GOROUTINES)
-			continue;
-		now = site_now(ser, site);
-		prev = site_at(site, ser->nintervals - 2);
-		exited = (prev ? prev->live : 0) + (int64_t)now->created - now->live;
-		/* The first sighting of a pre-attach site is not an exit of anything. */
-		now->freed = exited > 0 ? exited : 0;
-	}
-
-	__u64 *c = g->skel->bss->counters;
-	__u64 *se = g->skel->bss->stack_errors;
-	vi->drops = c[GO_CNT_GMAP_FULL] + c[GO_CNT_SITE_FULL] + se[LS_STACK_ERR_WALK] +
-		    se[LS_STACK_ERR_FULL] + g->stacks.missing;
+	__u64 *c = g->skel->bss->go_counters;
+	vi->drops = c[GO_CNT_GMAP_FULL] + c[GO_CNT_SITE_FULL] + c[GO_CNT_STACK_FULL] +
+		    g->stacks_missing;
 	vi->untracked = untracked;
 	vi->note[0] = 0;
 	if (untracked)
@@ -356,26 +342,35 @@ static int gsrc_collect(struct session *s, void *state)
 	return 0;
 }
 
+static void gsrc_tick(struct session *s, void *state)
+{
+	struct gsrc *g = state;
+
+	growmap_tick(&g->records);
+}
+
 static void gsrc_detach(void *state)
 {
 	struct gsrc *g = state;
 
 	for (int i = 0; i < g->nlinks; i++)
 		bpf_link__destroy(g->links[i]);
-	goroutines_bpf__destroy(g->skel);
-	stack_store_free(&g->stacks);
+	growmap_free(&g->records);
 	map_dump_free(&g->gmap);
 	map_dump_free(&g->sites);
 	go_runtime_free(&g->rt);
 	cum_deltas_free(&g->created);
-	free(g->rt_start_pcs);
-	free(g->user_start_pcs);
+	hmap_free(&g->is_runtime);
 	free(g);
 }
 
 const struct source_ops goroutine_source = {
 	.name = "goroutines",
+	.views = VIEW_BIT(VIEW_GOROUTINES),
+	.probe = gsrc_probe,
+	.configure = gsrc_configure,
 	.attach = gsrc_attach,
 	.collect = gsrc_collect,
+	.tick = gsrc_tick,
 	.detach = gsrc_detach,
 };

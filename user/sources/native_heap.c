@@ -19,14 +19,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bpfio/bpfmap.h"
+#include "bpfio/deltas.h"
+#include "bpfio/growmap.h"
+#include "bpfio/mapdump.h"
+#include "bpfio/object.h"
+#include "bpfio/stackstore.h"
 #include "elf/callsites.h"
 #include "elf/disasm.h"
-#include "native.h"
-#include "native.skel.h"
-#include "target/proc.h"
+#include "leakscope.skel.h"
+#include "bpf/native_heap.h"
+#include "target/maps.h"
 #include "session.h"
-#include "stacks.h"
+#include "bpf/stacks.h"
 
 /* What to probe. Allocating functions need the return (the block's address). */
 static const struct alloc_fn {
@@ -65,13 +69,10 @@ static bool has_return(enum nat_kind k)
 	return k != NAT_FREE && k != NAT_MUNMAP;
 }
 
-/* Per stack hash: counts as last read, this interval's outstanding, its site. */
+/* Per stack hash: this interval's outstanding, its site. */
 struct nstack {
-	uint64_t hash;
-	bool used;
 	bool in_bpf;  /* has an entry in the BPF sites map */
 	int idle;     /* intervals in a row with nothing allocated and nothing outstanding */
-	struct nat_site cum; /* cumulative, as read last interval */
 	struct site *site;
 	/* This interval. */
 	int64_t live, live_bytes;
@@ -79,64 +80,19 @@ struct nstack {
 	bool allocated;
 };
 
-struct probe_file {
-	uint64_t dev, ino;
-};
-
-/* A mapped file whose frameless call sites are in the fixups map. */
-struct fixed_file {
-	uint64_t dev, ino, bias;
-};
-
 struct nsrc {
-	struct native_bpf *skel;
+	struct leakscope_bpf *skel;
 	struct bpf_link **links;
 	size_t nlinks;
-	struct probe_file *files; /* files already looked at */
-	size_t nfiles;
-	struct fixed_file *fixed;
-	size_t nfixed;
+	size_t news_seen; /* of the target's mapping news (target/maps.h), how many looked at */
 	size_t nfixups;
 	int nfuncs;		   /* allocator functions probed */
-	struct stack_store stacks;
-	struct map_dump sites, allocs;
-	struct nstack *tab; /* open addressing by hash */
-	size_t ntab, cap_tab;
+	struct growmap allocs;	   /* the outstanding blocks (BPF nat_allocs) */
+	uint64_t stacks_missing;
+	struct map_dump sites, allocs_now;
+	struct hmap tab;	   /* stack hash -> struct nstack */
+	struct cum_deltas counts;  /* stack hash -> allocs, bytes */
 };
-
-static struct nstack *nstack_get(struct nsrc *n, uint64_t hash)
-{
-	size_t k;
-
-	if (2 * (n->ntab + 1) > n->cap_tab) {
-		struct nstack *old = n->tab;
-		size_t oldcap = n->cap_tab;
-
-		n->cap_tab = n->cap_tab ? 2 * n->cap_tab : 1024;
-		n->tab = xcalloc(n->cap_tab, sizeof(*n->tab));
-		for (size_t i = 0; i < oldcap; i++) {
-			if (!old[i].used)
-				continue;
-			for (k = old[i].hash * 0x9e3779b97f4a7c15ull >> 17;
-			     n->tab[k & (n->cap_tab - 1)].used; k++)
-				;
-			n->tab[k & (n->cap_tab - 1)] = old[i];
-		}
-		free(old);
-	}
-	for (k = hash * 0x9e3779b97f4a7c15ull >> 17;; k++) {
-		struct nstack *e = &n->tab[k & (n->cap_tab - 1)];
-
-		if (e->used && e->hash == hash)
-			return e;
-		if (!e->used) {
-			e->used = true;
-			e->hash = hash;
-			n->ntab++;
-			return e;
-		}
-	}
-}
 
 static const char *insn_desc(const struct elf_file *elf, uint64_t vaddr, char *buf, size_t len)
 {
@@ -202,10 +158,10 @@ static int attach_one(struct session *s, struct nsrc *n, const char *path,
 /*
  * Probe every allocator function file defines (not imports). Functions sharing an
  * address (glibc's memalign and aligned_alloc) are probed once. Returns how many
- * functions were probed, or -errno when attaching failed.
+ * functions were probed (dry: would be), or -errno when attaching failed.
  */
 static int probe_file(struct session *s, struct nsrc *n, const char *path, struct modfile *mf,
-		      const char *prefix)
+		      const char *prefix, bool dry)
 {
 	uint64_t done[2 * ARRAY_SIZE(alloc_fns)];
 	int ndone = 0, probed = 0;
@@ -234,6 +190,10 @@ static int probe_file(struct session *s, struct nsrc *n, const char *path, struc
 			if (dup)
 				continue;
 			done[ndone++] = sym.addr;
+			if (dry) {
+				probed++;
+				continue;
+			}
 			at = probe_vaddr(mf->elf, &sym, fn->kind);
 			err = attach_one(s, n, path, mf->elf, at, false, fn->kind, name);
 			if (!err && has_return(fn->kind))
@@ -250,40 +210,20 @@ static int probe_file(struct session *s, struct nsrc *n, const char *path, struc
 	return probed;
 }
 
-static bool file_seen(struct nsrc *n, const struct modfile *mf)
-{
-	for (size_t i = 0; i < n->nfiles; i++)
-		if (n->files[i].dev == mf->dev && n->files[i].ino == mf->ino)
-			return true;
-	n->files = xrealloc(n->files, (n->nfiles + 1) * sizeof(*n->files));
-	n->files[n->nfiles++] = (struct probe_file){mf->dev, mf->ino};
-	return false;
-}
-
 /*
  * Tell BPF how to step over the frames of functions without frame pointers that
  * call an allocator, in one mapped file (see callsites.h). Once per file and load
- * address.
+ * address (bias).
  */
 static void install_fixups(struct session *s, struct nsrc *n, const char *path, struct modfile *mf,
-			   const struct proc_map *m)
+			   uint64_t bias)
 {
 	const char *names[2 * ARRAY_SIZE(alloc_fns) + ARRAY_SIZE(cxx_new)];
 	char prefixed[ARRAY_SIZE(alloc_fns)][128];
 	const char *prefix = s->cfg->alloc_prefix;
-	int fd = bpf_map__fd(n->skel->maps.fixups), cnt, added = 0;
+	int fd = bpf_map__fd(n->skel->maps.nat_fixups), cnt, added = 0;
 	struct callsite *cs;
 	size_t nn = 0;
-	uint64_t bias;
-
-	if (elf_load_bias(mf->elf, m->start, m->pgoff, &bias))
-		return;
-	for (size_t i = 0; i < n->nfixed; i++)
-		if (n->fixed[i].dev == mf->dev && n->fixed[i].ino == mf->ino &&
-		    n->fixed[i].bias == bias)
-			return;
-	n->fixed = xrealloc(n->fixed, (n->nfixed + 1) * sizeof(*n->fixed));
-	n->fixed[n->nfixed++] = (struct fixed_file){mf->dev, mf->ino, bias};
 
 	for (size_t i = 0; i < ARRAY_SIZE(alloc_fns); i++) {
 		if (!has_return(alloc_fns[i].kind))
@@ -313,48 +253,31 @@ static void install_fixups(struct session *s, struct nsrc *n, const char *path, 
 }
 
 /*
- * Look at every file the target maps executable (and the executable itself, which
- * a launched target has not mapped yet) for allocator functions not probed yet.
- * Returns the number of functions newly probed, -ESRCH when the target is gone,
- * other -errno when attaching failed.
+ * Look at what the target mapped since the last look (target/maps.h: the
+ * executable itself before a launched program maps it, then every file once per
+ * load address) for allocator functions to probe and frameless call sites to
+ * step over. Returns the number of functions newly probed, or -errno when
+ * attaching failed. dry: only count what there is to probe, from the start.
  */
-static int scan_files(struct session *s, struct nsrc *n)
+static int scan_files(struct session *s, struct nsrc *n, bool dry)
 {
-	struct proc_maps maps;
-	struct modfile *mf;
-	int total = 0, r, e;
+	const struct maps_watch *w = &s->maps;
+	int total = 0, r;
 
-	mf = modfile_get(s->exe_path, &e);
-	if (mf && !file_seen(n, mf)) {
-		r = probe_file(s, n, s->exe_path, mf, s->cfg->alloc_prefix);
+	for (size_t i = dry ? 0 : n->news_seen; i < w->nlog; i++) {
+		const struct mapping_news *e = &w->log[i];
+
+		if (!dry && e->bias_ok)
+			install_fixups(s, n, e->open_path, e->mf, e->bias);
+		if (!e->new_file)
+			continue;
+		r = probe_file(s, n, e->open_path, e->mf, s->cfg->alloc_prefix, dry);
 		if (r < 0)
 			return r;
 		total += r;
 	}
-	if (proc_maps_read(s->pid, &maps))
-		return -ESRCH;
-	for (size_t i = 0; i < maps.n; i++) {
-		const struct proc_map *m = &maps.v[i];
-		char *path;
-
-		if (m->perms[2] != 'x' || m->path[0] != '/')
-			continue;
-		path = proc_map_open_path(s->pid, m);
-		mf = modfile_get(path, &e);
-		if (mf)
-			install_fixups(s, n, path, mf, m);
-		if (mf && !file_seen(n, mf)) {
-			r = probe_file(s, n, path, mf, s->cfg->alloc_prefix);
-			if (r < 0) {
-				free(path);
-				proc_maps_free(&maps);
-				return r;
-			}
-			total += r;
-		}
-		free(path);
-	}
-	proc_maps_free(&maps);
+	if (!dry)
+		n->news_seen = w->nlog;
 	return total;
 }
 
@@ -363,13 +286,11 @@ static void nsrc_free(struct nsrc *n)
 	for (size_t i = 0; i < n->nlinks; i++)
 		bpf_link__destroy(n->links[i]);
 	free(n->links);
-	native_bpf__destroy(n->skel);
-	stack_store_free(&n->stacks);
+	growmap_free(&n->allocs);
 	map_dump_free(&n->sites);
-	map_dump_free(&n->allocs);
-	free(n->files);
-	free(n->fixed);
-	free(n->tab);
+	map_dump_free(&n->allocs_now);
+	hmap_free(&n->tab);
+	cum_deltas_free(&n->counts);
 	free(n);
 }
 
@@ -386,73 +307,83 @@ static bool static_without_symbols(struct session *s)
 	       !mf->elf->has_symtab && elf_find_symbol(mf->elf, "malloc", &sym);
 }
 
-static int nsrc_attach(struct session *s, void **state)
+static int nsrc_probe(struct session *s, void **state)
 {
-	const struct config *cfg = s->cfg;
 	struct nsrc *n;
-	int err;
 
-	if (cfg->native_mode != NATIVE_EXACT)
+	if (s->cfg->native_mode != NATIVE_EXACT)
 		return -ENOTSUP;
 	n = xcalloc(1, sizeof(*n));
-	n->skel = native_bpf__open();
-	if (!n->skel) {
-		fatal_set(&s->fatal, EXIT_ERROR, "cannot open the native heap BPF object: %s",
-			  strerror(errno));
-		free(n);
+	hmap_init(&n->tab, sizeof(uint64_t), sizeof(struct nstack));
+	cum_deltas_init(&n->counts, sizeof(uint64_t), 2);
+	*state = n;
+	if (scan_files(s, n, true) > 0)
+		return 0;
+	if (!s->target.is_go && static_without_symbols(s)) {
+		fatal_set(&s->fatal, EXIT_UNSUPPORTED,
+			  "%s is not a Go program, and it is statically linked without a "
+			  "symbol table, so its malloc and free cannot be found: trace a "
+			  "build that is not stripped, or use --mode growth (no symbols "
+			  "needed)",
+			  s->target.exe);
 		return -ENOENT;
 	}
-	bpf_map__set_max_entries(n->skel->maps.stacks, cfg->max_stacks);
-	bpf_map__set_max_entries(n->skel->maps.sites, cfg->max_stacks);
-	err = native_bpf__load(n->skel);
+	/* A pure Go program, or nothing with an allocator: not ours. */
+	return -ENOTSUP;
+}
+
+static int nsrc_configure(struct session *s, void *state, struct leakscope_bpf *skel)
+{
+	struct nsrc *n = state;
+
+	n->skel = skel;
+	bpfobj_use_map(skel->maps.nat_pending, 0);
+	bpfobj_use_map(skel->maps.nat_allocs, 0);
+	bpfobj_use_map(skel->maps.nat_sites, s->cfg->max_stacks);
+	bpfobj_use_map(skel->maps.nat_fixups, 0);
+	bpfobj_use_map(skel->maps.nat_window_scratch, 0);
+	bpfobj_use_prog(skel->progs.nat_entry);
+	bpfobj_use_prog(skel->progs.nat_return);
+	bpfobj_use_prog(skel->progs.nat_free);
+	return 0;
+}
+
+/* The most outstanding blocks tracked, and how many the allocs map starts with room for. */
+#define MAX_ALLOCS (1u << 22)
+#define FIRST_ALLOCS 65536
+
+static int nsrc_attach(struct session *s, void *state)
+{
+	struct nsrc *n = state;
+	int err;
+
+	err = growmap_init(&n->allocs, n->skel->maps.nat_allocs, sizeof(uint64_t),
+			   sizeof(struct nat_alloc), MAX_ALLOCS, FIRST_ALLOCS,
+			   (const volatile uint64_t *)&n->skel->bss->nat_counters[NAT_CNT_TRACKED]);
 	if (err) {
-		bpf_load_error(&s->fatal, "native heap", err);
-		goto fail;
+		fatal_set(&s->fatal, EXIT_KERNEL, "cannot make the native heap's allocation map: %s",
+			  strerror(-err));
+		return err;
 	}
-	stack_store_init(&n->stacks, bpf_map__fd(n->skel->maps.stacks));
-	err = scan_files(s, n);
-	if (err == -ESRCH) {
-		fatal_set(&s->fatal, EXIT_NO_TARGET, "process %d exited before leakscope could "
-						     "look at it", s->pid);
-		goto fail;
-	}
+	err = scan_files(s, n, false);
 	if (err < 0) {
 		fatal_set(&s->fatal, err == -EPERM ? EXIT_PERMISSION : EXIT_KERNEL,
 			  "cannot attach the native heap probes: %s", strerror(-err));
-		goto fail;
+		return err;
 	}
 	n->nfuncs = err;
-	if (!n->nfuncs) {
-		if (!s->target.is_go && static_without_symbols(s)) {
-			fatal_set(&s->fatal, EXIT_UNSUPPORTED,
-				  "%s is not a Go program, and it is statically linked without a "
-				  "symbol table, so its malloc and free cannot be found: trace a "
-				  "build that is not stripped, or use --mode growth (no symbols "
-				  "needed)",
-				  s->target.exe);
-			err = -ENOENT;
-			goto fail;
-		}
-		/* A pure Go program, or nothing with an allocator: not ours. */
-		nsrc_free(n);
-		return -ENOTSUP;
-	}
 	s->views[VIEW_NATIVE_HEAP].active = true;
-	*state = n;
 	return 0;
-fail:
-	nsrc_free(n);
-	return err;
 }
 
-static struct site *site_of(struct session *s, struct nsrc *n, struct nstack *e)
+static struct site *site_of(struct session *s, struct nsrc *n, uint64_t hash, struct nstack *e)
 {
 	const uint64_t *pcs;
 	int npcs;
 
 	if (e->site)
 		return e->site;
-	pcs = stack_store_get(&n->stacks, e->hash, &npcs);
+	pcs = stack_store_get(&s->stacks, hash, &npcs, &n->stacks_missing);
 	/* pcs[0] is the allocator's first instruction, the rest return addresses. */
 	e->site = series_site(&s->series, VIEW_NATIVE_HEAP, pcs, npcs, 0,
 			      npcs ? SITE_FRAME0_IS_PC : SITE_NO_STACK);
@@ -465,15 +396,14 @@ static struct site *site_of(struct session *s, struct nsrc *n, struct nstack *e)
  * zero if it allocates again), and its stored stack (kept here, in the stack
  * store). Without this the maps fill and new stacks are lost.
  */
-static void prune(struct nsrc *n)
+static void prune(struct session *s, struct nsrc *n)
 {
-	int sites_fd = bpf_map__fd(n->skel->maps.sites);
-	int stacks_fd = bpf_map__fd(n->skel->maps.stacks);
+	int sites_fd = bpf_map__fd(n->skel->maps.nat_sites);
+	struct nstack *e;
+	uint64_t *hash;
 
-	for (size_t i = 0; i < n->cap_tab; i++) {
-		struct nstack *e = &n->tab[i];
-
-		if (!e->used || !e->site)
+	for (size_t it = 0; hmap_next(&n->tab, &it, (void **)&hash, (void **)&e);) {
+		if (!e->site)
 			continue;
 		if (e->live || e->allocated) {
 			e->idle = 0;
@@ -481,11 +411,10 @@ static void prune(struct nsrc *n)
 		}
 		if (++e->idle < 2 || !e->in_bpf)
 			continue;
-		if (!bpf_map_delete_elem(sites_fd, &e->hash) || errno == ENOENT) {
+		if (!bpf_map_delete_elem(sites_fd, hash) || errno == ENOENT) {
 			e->in_bpf = false;
-			memset(&e->cum, 0, sizeof(e->cum));
-			if (e->hash)
-				bpf_map_delete_elem(stacks_fd, &e->hash);
+			cum_deltas_restart(&n->counts, hash);
+			stack_store_release(&s->stacks, *hash);
 		}
 	}
 }
@@ -495,20 +424,19 @@ static int nsrc_collect(struct session *s, void *state)
 	struct nsrc *n = state;
 	struct view_info *vi = &s->views[VIEW_NATIVE_HEAP];
 	struct series *ser = &s->series;
-	uint64_t t1;
+	struct nstack *e;
+	uint64_t t1, *hash;
 	int err;
 
 	/* Libraries loaded since (dlopen; a launched program after its exec). */
-	err = scan_files(s, n);
-	if (err == -ESRCH)
-		return -ESRCH;
+	err = scan_files(s, n, false);
 	if (err > 0)
 		n->nfuncs += err;
 
-	for (size_t i = 0; i < n->cap_tab; i++) {
-		n->tab[i].live = n->tab[i].live_bytes = 0;
-		n->tab[i].oldest_ns = 0;
-		n->tab[i].allocated = false;
+	for (size_t it = 0; hmap_next(&n->tab, &it, NULL, (void **)&e);) {
+		e->live = e->live_bytes = 0;
+		e->oldest_ns = 0;
+		e->allocated = false;
 	}
 
 	/*
@@ -516,49 +444,47 @@ static int nsrc_collect(struct session *s, void *state)
 	 * interval, so that allocated, outstanding and freed agree.
 	 */
 	t1 = now_ns();
-	err = map_dump_read(bpf_map__fd(n->skel->maps.sites), sizeof(uint64_t),
+	err = map_dump_read(bpf_map__fd(n->skel->maps.nat_sites), sizeof(uint64_t),
 			    sizeof(struct nat_site), &n->sites);
 	if (err)
 		log_warn("native heap: reading the sites map: %s", strerror(-err));
 	for (size_t i = 0; i < n->sites.n; i++) {
-		uint64_t hash = *(uint64_t *)map_dump_key(&n->sites, i);
+		uint64_t *key = map_dump_key(&n->sites, i);
 		const struct nat_site *c = map_dump_value(&n->sites, i);
-		struct nstack *e = nstack_get(n, hash);
+		struct nat_site d;
 		struct sample *sm;
 
+		e = hmap_put(&n->tab, key, NULL);
 		e->in_bpf = true;
-		if (c->allocs == e->cum.allocs)
+		if (!cum_delta(&n->counts, key, (const uint64_t *)c, (uint64_t *)&d) || !d.allocs)
 			continue;
-		sm = site_now(ser, site_of(s, n, e));
-		sm->created += c->allocs - e->cum.allocs;
-		sm->created_bytes += c->bytes - e->cum.bytes;
-		e->cum = *c;
+		sm = site_now(ser, site_of(s, n, *key, e));
+		sm->created += d.allocs;
+		sm->created_bytes += d.bytes;
 		e->allocated = true;
 	}
 
-	err = map_dump_read(bpf_map__fd(n->skel->maps.allocs), sizeof(uint64_t),
-			    sizeof(struct nat_alloc), &n->allocs);
+	growmap_tick(&n->allocs);
+	err = growmap_dump(&n->allocs, &n->allocs_now);
 	if (err)
 		log_warn("native heap: reading the allocs map: %s", strerror(-err));
-	for (size_t i = 0; i < n->allocs.n; i++) {
-		const struct nat_alloc *a = map_dump_value(&n->allocs, i);
-		struct nstack *e;
+	for (size_t i = 0; i < n->allocs_now.n; i++) {
+		const struct nat_alloc *a = map_dump_value(&n->allocs_now, i);
 
 		if (a->born_ns > t1)
 			continue;
-		e = nstack_get(n, a->stack);
+		e = hmap_put(&n->tab, &a->stack, NULL);
 		e->live++;
 		e->live_bytes += a->size;
 		if (!e->oldest_ns || a->born_ns < e->oldest_ns)
 			e->oldest_ns = a->born_ns;
 	}
-	for (size_t i = 0; i < n->cap_tab; i++) {
-		struct nstack *e = &n->tab[i];
+	for (size_t it = 0; hmap_next(&n->tab, &it, (void **)&hash, (void **)&e);) {
 		struct sample *sm;
 
-		if (!e->used || !e->live)
+		if (!e->live)
 			continue;
-		sm = site_now(ser, site_of(s, n, e));
+		sm = site_now(ser, site_of(s, n, *hash, e));
 		sm->live += e->live;
 		sm->live_bytes += e->live_bytes;
 		if (!sm->oldest_ns || t1 - e->oldest_ns > sm->oldest_ns)
@@ -566,33 +492,24 @@ static int nsrc_collect(struct session *s, void *state)
 	}
 
 	/* Frees follow from the books: before + allocated - now. */
-	for (size_t i = 0; i < ser->nsites; i++) {
-		struct site *site = ser->sites[i];
-		const struct sample *prev;
-		struct sample *now;
-		int64_t freed, freed_bytes;
+	series_freed_from_books(ser, VIEW_NATIVE_HEAP);
+	prune(s, n);
 
-		if (site->view != VIEW_NATIVE_HEAP)
-			continue;
-		now = site_now(ser, site);
-		prev = site_at(site, ser->nintervals - 2);
-		freed = (prev ? prev->live : 0) + (int64_t)now->created - now->live;
-		freed_bytes = (prev ? prev->live_bytes : 0) + (int64_t)now->created_bytes -
-			      now->live_bytes;
-		now->freed = freed > 0 ? freed : 0;
-		now->freed_bytes = freed_bytes > 0 ? freed_bytes : 0;
-	}
-	prune(n);
-
-	__u64 *c = n->skel->bss->counters;
-	__u64 *se = n->skel->bss->stack_errors;
-	vi->drops = c[NAT_CNT_ALLOCS_FULL] + c[NAT_CNT_SITES_FULL] + se[LS_STACK_ERR_FULL] +
-		    n->stacks.missing;
+	__u64 *c = n->skel->bss->nat_counters;
+	vi->drops = c[NAT_CNT_ALLOCS_FULL] + c[NAT_CNT_SITES_FULL] + c[NAT_CNT_STACK_FULL] +
+		    n->stacks_missing;
 	snprintf(vi->note, sizeof(vi->note),
 		 "blocks allocated since attach and not freed yet (%d allocator functions "
 		 "probed); %llu failed allocations not counted",
 		 n->nfuncs, (unsigned long long)c[NAT_CNT_FAILED]);
 	return 0;
+}
+
+static void nsrc_tick(struct session *s, void *state)
+{
+	struct nsrc *n = state;
+
+	growmap_tick(&n->allocs);
 }
 
 static void nsrc_detach(void *state)
@@ -602,7 +519,11 @@ static void nsrc_detach(void *state)
 
 const struct source_ops native_source = {
 	.name = "native heap",
+	.views = VIEW_BIT(VIEW_NATIVE_HEAP),
+	.probe = nsrc_probe,
+	.configure = nsrc_configure,
 	.attach = nsrc_attach,
 	.collect = nsrc_collect,
+	.tick = nsrc_tick,
 	.detach = nsrc_detach,
 };

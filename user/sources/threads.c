@@ -21,25 +21,19 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bpfio/bpfmap.h"
+#include "bpfio/deltas.h"
+#include "bpfio/mapdump.h"
+#include "bpfio/object.h"
+#include "bpfio/stackstore.h"
+#include "bpfio/uprobe.h"
+#include "lib/intern.h"
 #include "elf/disasm.h"
+#include "target/maps.h"
 #include "target/proc.h"
 #include "session.h"
-#include "stacks.h"
-#include "threads.h"
-#include "threads.skel.h"
-
-struct file_id {
-	uint64_t maj, min, ino;
-};
-
-/* Per BPF site key: the counts as last read, and the series site it maps to. */
-struct site_rec {
-	struct thr_site_key key;
-	struct thr_counts c; /* cumulative, as read last interval */
-	struct site *site;   /* NULL until known */
-	bool used;
-};
+#include "leakscope.skel.h"
+#include "bpf/stacks.h"
+#include "bpf/threads.h"
 
 struct task {
 	uint32_t tid;
@@ -53,36 +47,32 @@ struct task_list {
 	size_t n, cap;
 };
 
-struct name_slot {
-	char *name;
-	uint64_t hash;
-};
-
 /* A pthread_create to probe: the file (as the target maps it) and the probe's address. */
 struct lib_probe {
-	char *path;
+	const char *path; /* interned */
 	const struct elf_file *elf;
 	uint64_t vaddr;
 };
 
 struct tsrc {
-	struct threads_bpf *skel;
+	struct leakscope_bpf *skel;
 	bool entry_loaded; /* thr_creator_entry loaded (not every target needs it) */
+	uint64_t go_probe; /* where the Go runtime starts an M (0: not found) */
+	bool go_at_entry;
+	const char *go_func;
 	struct bpf_link **links; /* uprobes */
 	int nlinks;
 	struct bpf_link *newtask_link, *exit_link;
-	struct file_id *seen; /* mapped files already looked at for pthread_create */
-	size_t nseen;
+	size_t news_seen; /* of the target's mapping news (target/maps.h), how many looked at */
+	uint64_t mstart_lo, mstart_hi; /* runtime.mstart, link-time (Go) */
 	struct lib_probe *libs; /* files defining pthread_create; the first nlibs_done probed */
 	size_t nlibs, nlibs_done;
 	bool go;
-	struct stack_store stacks;
+	uint64_t stacks_missing;
 	struct map_dump tmap, smap;
-	struct site_rec *recs; /* open-addressed by key hash */
-	size_t nrecs, cap_recs;
+	struct cum_deltas counts; /* per thr_site_key: created, exited */
+	struct hmap sites;	  /* thr_site_key -> struct site *, once known */
 	struct task_list tasks;
-	struct name_slot *names; /* folded thread names, stable pointers for site states */
-	size_t nnames, cap_names;
 	int64_t untracked_prev; /* live in the "not seen at creation" site last interval */
 };
 
@@ -163,7 +153,7 @@ static int attach_probe(struct session *s, struct tsrc *t, struct bpf_program *p
 			const char *path, const struct elf_file *elf, uint64_t vaddr,
 			enum thr_kind kind, const char *what, struct fatal *f)
 {
-	struct bpf_link *l = uprobe_attach(s, prog, path, elf, vaddr, kind, what, f);
+	struct bpf_link *l = uprobe_attach(s->pid, prog, path, elf, vaddr, kind, what, f);
 
 	if (!l)
 		return -ENOENT; /* *f says why */
@@ -172,53 +162,29 @@ static int attach_probe(struct session *s, struct tsrc *t, struct bpf_program *p
 	return 0;
 }
 
-static bool seen_file(struct tsrc *t, const struct proc_map *m)
-{
-	for (size_t i = 0; i < t->nseen; i++)
-		if (t->seen[i].ino == m->inode && t->seen[i].maj == m->dev_major &&
-		    t->seen[i].min == m->dev_minor)
-			return true;
-	t->seen = xrealloc(t->seen, (t->nseen + 1) * sizeof(*t->seen));
-	t->seen[t->nseen++] = (struct file_id){m->dev_major, m->dev_minor, m->inode};
-	return false;
-}
-
 /*
  * pthread_create in every file the target maps that defines it: libc.so.6 (glibc
  * 2.34+), libpthread.so.0 (older glibc), musl's libc, or the executable itself when
  * static. Files are opened through /proc/PID/map_files, i.e. the target's own
- * view, so a container's libc is the one probed. Looked for again each interval,
- * for libraries loaded since (dlopen, or a launched program after its exec).
- * Appends to t->libs what is new. -ESRCH when the target is gone.
+ * view, so a container's libc is the one probed. Looked for in what the target
+ * mapped since the last look (dlopen, or a launched program after its exec).
+ * Appends to t->libs what is new.
  */
-static int find_pthread_create(struct session *s, struct tsrc *t)
+static void find_pthread_create(struct session *s, struct tsrc *t)
 {
-	struct proc_maps maps;
+	const struct maps_watch *w = &s->maps;
 
-	if (proc_maps_read(s->pid, &maps))
-		return -ESRCH;
-	for (size_t i = 0; i < maps.n; i++) {
-		const struct proc_map *m = &maps.v[i];
+	for (; t->news_seen < w->nlog; t->news_seen++) {
+		const struct mapping_news *e = &w->log[t->news_seen];
 		struct elf_symbol sym;
-		struct modfile *mf;
-		char *path;
-		int e;
 
-		if (m->perms[2] != 'x' || m->path[0] != '/' || seen_file(t, m))
+		if (!e->new_file || elf_find_symbol(e->mf->elf, "pthread_create", &sym) ||
+		    (sym.type != STT_FUNC && sym.type != STT_GNU_IFUNC) || !sym.addr)
 			continue;
-		path = proc_map_open_path(s->pid, m);
-		mf = modfile_get(path, &e);
-		if (mf && !elf_find_symbol(mf->elf, "pthread_create", &sym) &&
-		    (sym.type == STT_FUNC || sym.type == STT_GNU_IFUNC) && sym.addr) {
-			t->libs = xrealloc(t->libs, (t->nlibs + 1) * sizeof(*t->libs));
-			t->libs[t->nlibs++] = (struct lib_probe){
-				path, mf->elf, native_entry_probe(mf->elf, &sym)};
-		} else {
-			free(path);
-		}
+		t->libs = xrealloc(t->libs, (t->nlibs + 1) * sizeof(*t->libs));
+		t->libs[t->nlibs++] =
+			(struct lib_probe){e->open_path, e->mf->elf, native_entry_probe(e->mf->elf, &sym)};
 	}
-	proc_maps_free(&maps);
-	return 0;
 }
 
 /* Probe what find_pthread_create() found and is not probed yet. */
@@ -337,13 +303,12 @@ static bool task_alive(pid_t pid, uint32_t tid)
 /*
  * A thread name as shown: numbered siblings are counted together, so "worker-1" and
  * "worker-2" are both "worker-*" (a digit run ending the name after a separator).
- * Stable pointers, one per folded name, for site_add_state().
+ * Interned, as site_add_state() wants.
  */
-static const char *fold_name(struct tsrc *t, const char *name)
+static const char *fold_name(const char *name)
 {
 	char buf[80];
 	size_t n = strlen(name), k = n;
-	uint64_t h;
 
 	while (k > 0 && name[k - 1] >= '0' && name[k - 1] <= '9')
 		k--;
@@ -351,36 +316,7 @@ static const char *fold_name(struct tsrc *t, const char *name)
 		snprintf(buf, sizeof(buf), "%.*s*", (int)k, name);
 	else
 		snprintf(buf, sizeof(buf), "%s", name);
-	h = hash_bytes(buf, strlen(buf), 0);
-	if (2 * (t->nnames + 1) > t->cap_names) {
-		struct name_slot *old = t->names;
-		size_t oldcap = t->cap_names;
-
-		t->cap_names = t->cap_names ? 2 * t->cap_names : 64;
-		t->names = xcalloc(t->cap_names, sizeof(*t->names));
-		for (size_t i = 0; i < oldcap; i++) {
-			size_t j = old[i].hash;
-
-			if (!old[i].name)
-				continue;
-			while (t->names[j & (t->cap_names - 1)].name)
-				j++;
-			t->names[j & (t->cap_names - 1)] = old[i];
-		}
-		free(old);
-	}
-	for (size_t j = h;; j++) {
-		struct name_slot *sl = &t->names[j & (t->cap_names - 1)];
-
-		if (!sl->name) {
-			sl->name = xstrdup(buf);
-			sl->hash = h;
-			t->nnames++;
-			return sl->name;
-		}
-		if (sl->hash == h && !strcmp(sl->name, buf))
-			return sl->name;
-	}
+	return intern(buf);
 }
 
 /* ---- attach ------------------------------------------------------------------------ */
@@ -391,7 +327,7 @@ static const char *fold_name(struct tsrc *t, const char *name)
  */
 static void add_threads_at_attach(struct session *s, struct tsrc *t)
 {
-	int fd = bpf_map__fd(t->skel->maps.threads);
+	int fd = bpf_map__fd(t->skel->maps.thr_threads);
 	struct thr_thread v = {.site = {.kind = THR_KIND_PRE}};
 	uint32_t *added;
 	size_t n = 0;
@@ -417,27 +353,17 @@ static void add_threads_at_attach(struct session *s, struct tsrc *t)
 	free(added);
 }
 
-static void free_libs(struct tsrc *t)
+static int tsrc_probe(struct session *s, void **state)
 {
-	for (size_t i = 0; i < t->nlibs; i++)
-		free(t->libs[i].path);
-	free(t->libs);
-}
-
-static int tsrc_attach(struct session *s, void **state)
-{
-	const struct config *cfg = s->cfg;
 	struct gofunc newm;
 	struct modfile *mf;
 	struct tsrc *t;
-	uint64_t go_probe = 0;
-	bool go_at_entry = false;
-	const char *go_func = NULL;
 	int err;
 
-	if (cfg->views_given && !cfg->views[VIEW_THREADS])
-		return -ENOTSUP;
 	t = xcalloc(1, sizeof(*t));
+	cum_deltas_init(&t->counts, sizeof(struct thr_site_key), 2);
+	hmap_init(&t->sites, sizeof(struct thr_site_key), sizeof(struct site *));
+	*state = t;
 	mf = modfile_get(s->exe_path, &err);
 	if (mf && mf->gb) {
 		/*
@@ -448,63 +374,64 @@ static int tsrc_attach(struct session *s, void **state)
 		 */
 		static const char *const funcs[] = {"runtime.newm1", "runtime.newm"};
 
-		for (size_t i = 0; i < ARRAY_SIZE(funcs) && !go_probe; i++)
+		for (size_t i = 0; i < ARRAY_SIZE(funcs) && !t->go_probe; i++)
 			if (!gobin_func(mf->gb, funcs[i], &newm)) {
-				go_probe = go_entry_probe(mf->gb, &newm, &go_at_entry);
-				go_func = funcs[i];
+				t->go_probe = go_entry_probe(mf->gb, &newm, &t->go_at_entry);
+				t->go_func = funcs[i];
 			}
-		if (!go_probe)
+		if (!t->go_probe)
 			log_warn("threads: runtime.newm not found in this Go binary; Go's own threads "
 				 "are shown by the stack of their clone");
+		if (!gobin_func(mf->gb, "runtime.mstart", &newm)) {
+			t->mstart_lo = newm.entry;
+			t->mstart_hi = newm.end;
+		}
 		t->go = true;
 	}
-	err = find_pthread_create(s, t);
-	if (err) {
-		fatal_set(&s->fatal, EXIT_NO_TARGET, "process %d exited while leakscope attached",
-			  s->pid);
-		goto fail;
-	}
-	if (!t->go && !t->nlibs) {
-		/* Nothing that makes threads the usual way: not ours to report. */
-		err = -ENOTSUP;
-		goto fail;
-	}
+	find_pthread_create(s, t);
+	/* Nothing that makes threads the usual way: not ours to report. */
+	return !t->go && !t->nlibs ? -ENOTSUP : 0;
+}
 
-	t->skel = threads_bpf__open();
-	if (!t->skel) {
-		err = -errno;
-		fatal_set(&s->fatal, EXIT_ERROR, "cannot open the threads BPF object: %s",
-			  strerror(errno));
-		goto fail;
-	}
-	t->skel->rodata->target_tgid = s->pid;
-	t->skel->rodata->pidns_dev = s->pidns_dev;
-	t->skel->rodata->pidns_ino = s->pidns_ino;
-	bpf_map__set_map_flags(t->skel->maps.threads, BPF_F_NO_PREALLOC);
-	bpf_map__set_max_entries(t->skel->maps.stacks, cfg->max_stacks);
-	bpf_map__set_max_entries(t->skel->maps.sites, cfg->max_stacks);
+static int tsrc_configure(struct session *s, void *state, struct leakscope_bpf *skel)
+{
+	struct tsrc *t = state;
+
+	t->skel = skel;
+	bpfobj_use_map(skel->maps.thr_threads, 0);
+	bpfobj_use_map(skel->maps.thr_sites, s->cfg->max_stacks);
+	bpfobj_use_map(skel->maps.thr_creators, 0);
 	/* Each creator program costs a tenth of a second to verify: load only what is used. */
-	t->entry_loaded = t->nlibs || !t->go || (go_probe && go_at_entry);
-	bpf_program__set_autoload(t->skel->progs.thr_creator_entry, t->entry_loaded);
-	bpf_program__set_autoload(t->skel->progs.thr_creator_body, go_probe && !go_at_entry);
-	err = threads_bpf__load(t->skel);
-	if (err) {
-		bpf_load_error(&s->fatal, "threads", err);
-		goto fail;
-	}
-	stack_store_init(&t->stacks, bpf_map__fd(t->skel->maps.stacks));
+	t->entry_loaded = t->nlibs || !t->go || (t->go_probe && t->go_at_entry);
+	if (t->entry_loaded)
+		bpfobj_use_prog(skel->progs.thr_creator_entry);
+	if (t->go_probe && !t->go_at_entry)
+		bpfobj_use_prog(skel->progs.thr_creator_body);
+	bpfobj_use_prog(skel->progs.thr_newtask);
+	bpfobj_use_prog(skel->progs.thr_exit);
+	return 0;
+}
 
-	if (go_probe) {
-		err = attach_probe(s, t,
-				   go_at_entry ? t->skel->progs.thr_creator_entry
-					       : t->skel->progs.thr_creator_body,
-				   s->exe_path, mf->elf, go_probe, THR_KIND_GO_NEWM, go_func, &s->fatal);
+static int tsrc_attach(struct session *s, void *state)
+{
+	struct tsrc *t = state;
+	struct modfile *mf;
+	int err;
+
+	if (t->go_probe) {
+		mf = modfile_get(s->exe_path, &err);
+		err = mf ? attach_probe(s, t,
+					t->go_at_entry ? t->skel->progs.thr_creator_entry
+						       : t->skel->progs.thr_creator_body,
+					s->exe_path, mf->elf, t->go_probe, THR_KIND_GO_NEWM,
+					t->go_func, &s->fatal)
+			 : err;
 		if (err)
-			goto fail;
+			return err;
 	}
 	err = attach_pthread_create(s, t, &s->fatal);
 	if (err)
-		goto fail;
+		return err;
 	/* Tracepoints last: from here on every thread of the target is accounted for. */
 	t->newtask_link = bpf_program__attach(t->skel->progs.thr_newtask);
 	t->exit_link = t->newtask_link ? bpf_program__attach(t->skel->progs.thr_exit) : NULL;
@@ -513,75 +440,33 @@ static int tsrc_attach(struct session *s, void **state)
 		fatal_set(&s->fatal, err == -EPERM ? EXIT_PERMISSION : EXIT_KERNEL,
 			  "cannot attach the thread tracepoints (task_newtask, sched_process_exit): %s",
 			  strerror(-err));
-		goto fail;
+		return err;
 	}
 	add_threads_at_attach(s, t);
 	s->views[VIEW_THREADS].active = true;
-	*state = t;
 	return 0;
-fail:
-	for (int i = 0; i < t->nlinks; i++)
-		bpf_link__destroy(t->links[i]);
-	free(t->links);
-	bpf_link__destroy(t->newtask_link);
-	threads_bpf__destroy(t->skel);
-	stack_store_free(&t->stacks);
-	free_libs(t);
-	free(t->seen);
-	free(t);
-	return err;
 }
 
 /* ---- collect ----------------------------------------------------------------------- */
-
-static size_t rec_slot(struct tsrc *t, const struct thr_site_key *k)
-{
-	size_t i = hash_bytes(k, sizeof(*k), 0);
-
-	for (;; i++) {
-		struct site_rec *p = &t->recs[i & (t->cap_recs - 1)];
-
-		if (!p->used || !memcmp(&p->key, k, sizeof(*k)))
-			return i & (t->cap_recs - 1);
-	}
-}
-
-/* What we keep per BPF site key, found or made. */
-static struct site_rec *rec_get(struct tsrc *t, const struct thr_site_key *k)
-{
-	struct site_rec *r;
-
-	if (2 * (t->nrecs + 1) > t->cap_recs) {
-		struct site_rec *old = t->recs;
-		size_t oldcap = t->cap_recs;
-
-		t->cap_recs = t->cap_recs ? 2 * t->cap_recs : 256;
-		t->recs = xcalloc(t->cap_recs, sizeof(*t->recs));
-		for (size_t i = 0; i < oldcap; i++)
-			if (old[i].used)
-				t->recs[rec_slot(t, &old[i].key)] = old[i];
-		free(old);
-	}
-	r = &t->recs[rec_slot(t, k)];
-	if (!r->used) {
-		r->used = true;
-		r->key = *k;
-		t->nrecs++;
-	}
-	return r;
-}
 
 /*
  * A Go thread's stack begins at runtime.mstart, but the rbp chain can run on into
  * stale frames left below it (seen with Go 1.19): cut there, so that stacks that
  * differ only in such leftovers are one site.
  */
-static int go_thread_depth(struct session *s, const uint64_t *pcs, int n)
+static int go_thread_depth(struct session *s, struct tsrc *t, const uint64_t *pcs, int n)
 {
-	for (int i = 0; i < n; i++) {
-		const struct frames *fr = symbolize_pc(&s->sym, pcs[i], i > 0);
+	struct modfile *mf;
+	uint64_t bias;
+	int err;
 
-		if (fr->n && fr->v[fr->n - 1].func && !strcmp(fr->v[fr->n - 1].func, "runtime.mstart"))
+	mf = modfile_get(s->exe_path, &err);
+	if (!mf || !t->mstart_hi || maps_watch_bias(&s->maps, mf, &bias))
+		return n;
+	for (int i = 0; i < n; i++) {
+		uint64_t pc = pcs[i] - bias - (i > 0); /* return addresses: the call */
+
+		if (pc >= t->mstart_lo && pc < t->mstart_hi)
 			return i + 1;
 	}
 	return n;
@@ -589,22 +474,24 @@ static int go_thread_depth(struct session *s, const uint64_t *pcs, int n)
 
 static struct site *site_for(struct session *s, struct tsrc *t, const struct thr_site_key *k)
 {
-	struct site_rec *r = rec_get(t, k);
+	struct site **known = hmap_get(&t->sites, k);
 	const uint64_t *pcs = NULL;
 	int n = 0;
 
-	if (r->site)
-		return r->site;
+	if (known)
+		return *known;
 	if (k->kind == THR_KIND_PRE)
-		return r->site = series_site(&s->series, VIEW_THREADS, NULL, 0, 0, SITE_PRE_ATTACH);
-	pcs = stack_store_get(&t->stacks, k->stack, &n);
+		return *(struct site **)hmap_put(&t->sites, k, NULL) =
+			       series_site(&s->series, VIEW_THREADS, NULL, 0, 0, SITE_PRE_ATTACH);
+	pcs = stack_store_get(&s->stacks, k->stack, &n, &t->stacks_missing);
 	if (!n)
 		/* Not cached: the stack may yet turn up (it is read from the map on demand). */
 		return series_site(&s->series, VIEW_THREADS, NULL, 0, 0, SITE_NO_STACK);
 	if (t->go)
-		n = go_thread_depth(s, pcs, n);
+		n = go_thread_depth(s, t, pcs, n);
 	/* Frame 0 is the probed instruction (pthread_create, runtime.newm1, the syscall). */
-	return r->site = series_site(&s->series, VIEW_THREADS, pcs, n, 0, SITE_FRAME0_IS_PC);
+	return *(struct site **)hmap_put(&t->sites, k, NULL) =
+		       series_site(&s->series, VIEW_THREADS, pcs, n, 0, SITE_FRAME0_IS_PC);
 }
 
 static void add_live(struct series *ser, struct site *site, const char *name)
@@ -619,37 +506,35 @@ static int tsrc_collect(struct session *s, void *state)
 	struct tsrc *t = state;
 	struct view_info *vi = &s->views[VIEW_THREADS];
 	struct series *ser = &s->series;
-	int tfd = bpf_map__fd(t->skel->maps.threads);
+	int tfd = bpf_map__fd(t->skel->maps.thr_threads);
 	struct site *untracked_site = NULL;
 	int64_t pre = 0, untracked = 0;
 	uint64_t t1;
 	int err;
 
-	if (!find_pthread_create(s, t))
-		attach_pthread_create(s, t, NULL);
+	find_pthread_create(s, t);
+	attach_pthread_create(s, t, NULL);
 
 	/*
 	 * Creations and exits per site up to t1. Threads recorded after t1 are left for
 	 * the next interval, so that created and live agree.
 	 */
 	t1 = now_ns();
-	err = map_dump_read(bpf_map__fd(t->skel->maps.sites), sizeof(struct thr_site_key),
+	err = map_dump_read(bpf_map__fd(t->skel->maps.thr_sites), sizeof(struct thr_site_key),
 			    sizeof(struct thr_counts), &t->smap);
 	if (err)
 		log_warn("reading the thread sites map: %s", strerror(-err));
 	for (size_t i = 0; i < t->smap.n; i++) {
 		const struct thr_site_key *k = map_dump_key(&t->smap, i);
 		const struct thr_counts *cum = map_dump_value(&t->smap, i);
-		struct site_rec *r = rec_get(t, k);
+		struct thr_counts d;
 		struct sample *now;
 
-		/* Since the last interval: cumulative now - cumulative then. */
-		if (cum->created == r->c.created && cum->exited == r->c.exited)
+		if (!cum_delta(&t->counts, k, (const uint64_t *)cum, (uint64_t *)&d))
 			continue;
 		now = site_now(ser, site_for(s, t, k));
-		now->created += cum->created - r->c.created;
-		now->freed += cum->exited - r->c.exited;
-		r->c = *cum;
+		now->created += d.created;
+		now->freed += d.exited;
 	}
 
 	/* Names from /proc first, then the live threads as the tracepoints left them. */
@@ -670,7 +555,7 @@ static int tsrc_collect(struct session *s, void *state)
 			tk->in_map = true;
 		if (th->site.kind == THR_KIND_PRE)
 			pre++;
-		add_live(ser, site_for(s, t, &th->site), tk ? fold_name(t, tk->name) : NULL);
+		add_live(ser, site_for(s, t, &th->site), tk ? fold_name(tk->name) : NULL);
 	}
 	/*
 	 * Threads in /proc but not in the map: created just now (in the map by the time we
@@ -685,7 +570,7 @@ static int tsrc_collect(struct session *s, void *state)
 			continue;
 		if (!untracked_site)
 			untracked_site = series_site(ser, VIEW_THREADS, NULL, 0, 0, SITE_NO_STACK);
-		add_live(ser, untracked_site, fold_name(t, tk->name));
+		add_live(ser, untracked_site, fold_name(tk->name));
 		untracked++;
 	}
 	if (untracked || t->untracked_prev) {
@@ -700,10 +585,9 @@ static int tsrc_collect(struct session *s, void *state)
 	}
 	t->untracked_prev = untracked;
 
-	__u64 *c = t->skel->bss->counters;
-	__u64 *se = t->skel->bss->stack_errors;
-	vi->drops = c[THR_CNT_MAP_FULL] + c[THR_CNT_SITE_FULL] + se[LS_STACK_ERR_FULL] +
-		    t->stacks.missing;
+	__u64 *c = t->skel->bss->thr_counters;
+	vi->drops = c[THR_CNT_MAP_FULL] + c[THR_CNT_SITE_FULL] + c[THR_CNT_STACK_FULL] +
+		    t->stacks_missing;
 	vi->untracked = pre;
 	vi->note[0] = 0;
 	if (pre)
@@ -736,22 +620,20 @@ static void tsrc_detach(void *state)
 	for (int i = 0; i < t->nlinks; i++)
 		bpf_link__destroy(t->links[i]);
 	free(t->links);
-	threads_bpf__destroy(t->skel);
-	stack_store_free(&t->stacks);
-	free_libs(t);
+	free(t->libs);
 	map_dump_free(&t->tmap);
 	map_dump_free(&t->smap);
-	free(t->recs);
+	cum_deltas_free(&t->counts);
+	hmap_free(&t->sites);
 	free(t->tasks.v);
-	for (size_t i = 0; i < t->cap_names; i++)
-		free(t->names[i].name);
-	free(t->names);
-	free(t->seen);
 	free(t);
 }
 
 const struct source_ops thread_source = {
 	.name = "threads",
+	.views = VIEW_BIT(VIEW_THREADS),
+	.probe = tsrc_probe,
+	.configure = tsrc_configure,
 	.attach = tsrc_attach,
 	.collect = tsrc_collect,
 	.detach = tsrc_detach,

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The target process seen through /proc: its memory map, its files (through
- * its own root, so containers work), reads of its memory without stopping it,
- * and notification when it exits.
+ * its own root, so containers work), and notification when it exits. Its memory
+ * is read through lib/memread.h.
  */
 #ifndef LEAKSCOPE_PROC_H
 #define LEAKSCOPE_PROC_H
@@ -42,18 +42,6 @@ char *proc_map_open_path(pid_t pid, const struct proc_map *m);
 void proc_exe_name(pid_t pid, char *buf, size_t len);
 /* Full command line, spaces between args, truncated to len. */
 void proc_cmdline(pid_t pid, char *buf, size_t len);
-
-/* Read len bytes of target memory at addr. Returns 0 only when all bytes were read. */
-int proc_read(pid_t pid, uint64_t addr, void *buf, size_t len);
-
-struct proc_iov {
-	uint64_t addr;
-	void *buf;
-	size_t len;
-	bool ok; /* set by proc_readv */
-};
-/* Many small reads in few syscalls. Returns number of ok entries. */
-size_t proc_readv(pid_t pid, struct proc_iov *v, size_t n);
 
 /* A pollable fd that becomes readable when pid exits (pidfd), or -errno. */
 int proc_exit_fd(pid_t pid);

@@ -7,145 +7,35 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "target/proc.h"
-#include "report/series.h"
-#include "target/symbolize.h"
+#include "lib/intern.h"
 #include "lib/util.h"
+#include "target/maps.h"
+#include "target/symbolize.h"
 
-static struct modfile *modfiles;
-
-struct modfile *modfile_get(const char *path, int *err)
-{
-	struct modfile *mf;
-	struct stat st;
-
-	if (stat(path, &st) < 0) {
-		*err = -errno;
-		return NULL;
-	}
-	for (mf = modfiles; mf; mf = mf->next)
-		if (mf->dev == st.st_dev && mf->ino == st.st_ino)
-			return mf;
-	mf = xcalloc(1, sizeof(*mf));
-	*err = elf_open(path, &mf->elf);
-	if (*err) {
-		free(mf);
-		return NULL;
-	}
-	mf->dev = mf->elf->dev;
-	mf->ino = mf->elf->ino;
-	if (gobin_open(mf->elf, &mf->gb))
-		mf->gb = NULL;
-	mf->next = modfiles;
-	modfiles = mf;
-	return mf;
-}
-
-int module_bias(pid_t pid, const struct modfile *mf, uint64_t *bias)
-{
-	struct proc_maps maps;
-	int err = -ENOENT;
-
-	if (proc_maps_read(pid, &maps))
-		return -ESRCH;
-	for (size_t i = 0; i < maps.n && err; i++) {
-		const struct proc_map *m = &maps.v[i];
-
-		/* Executable mappings only: a read-only mapping of the same file may be
-		 * anyone's mmap (ours, inherited by a launched child before exec). */
-		if (m->inode != mf->ino || !m->path[0] || m->perms[2] != 'x')
-			continue;
-		err = elf_load_bias(mf->elf, m->start, m->pgoff, bias);
-	}
-	proc_maps_free(&maps);
-	return err;
-}
-
-struct cache_entry {
-	uint64_t key; /* pc << 1 | is_return; 0 = empty */
-	struct frames fr;
-};
-
-void symbolizer_init(struct symbolizer *sym, pid_t pid)
+void symbolizer_init(struct symbolizer *sym, struct maps_watch *maps)
 {
 	memset(sym, 0, sizeof(*sym));
-	sym->pid = pid;
-	sym->cache_cap = 4096;
-	sym->cache = xcalloc(sym->cache_cap, sizeof(struct cache_entry));
-}
-
-static void free_mods(struct symbolizer *sym)
-{
-	free(sym->mods);
-	sym->mods = NULL;
-	sym->nmods = 0;
+	sym->maps = maps;
+	hmap_init(&sym->cache, sizeof(uint64_t), sizeof(struct frames));
 }
 
 void symbolizer_free(struct symbolizer *sym)
 {
-	struct cache_entry *c = sym->cache;
+	struct frames *fr;
 
-	for (size_t i = 0; i < sym->cache_cap; i++)
-		free(c[i].fr.v);
-	free(sym->cache);
-	free_mods(sym);
+	for (size_t it = 0; hmap_next(&sym->cache, &it, NULL, (void **)&fr);)
+		free(fr->v);
+	hmap_free(&sym->cache);
 }
 
-int symbolizer_refresh(struct symbolizer *sym)
+const struct mapping *symbolizer_module(struct symbolizer *sym, uint64_t pc)
 {
-	struct proc_maps maps;
-	int err = proc_maps_read(sym->pid, &maps);
-
-	if (err)
-		return err;
-	free_mods(sym);
-	sym->mods = xcalloc(maps.n ? maps.n : 1, sizeof(*sym->mods));
-	for (size_t i = 0; i < maps.n; i++) {
-		const struct proc_map *m = &maps.v[i];
-		struct module *mod;
-		const char *base;
-		char *path;
-		int e;
-
-		if (m->perms[2] != 'x')
-			continue;
-		mod = &sym->mods[sym->nmods++];
-		mod->start = m->start;
-		mod->end = m->end;
-		mod->pgoff = m->pgoff;
-		base = strrchr(m->path, '/');
-		mod->name = intern(base ? base + 1 : m->path);
-		if (m->path[0] != '/')
-			continue; /* [vdso], anonymous JIT code */
-		path = proc_map_open_path(sym->pid, m);
-		mod->mf = modfile_get(path, &e);
-		if (!mod->mf)
-			log_debug("cannot open %s (%s): its frames stay unresolved", path, strerror(-e));
-		free(path);
-		if (mod->mf)
-			mod->bias_ok = !elf_load_bias(mod->mf->elf, m->start, m->pgoff, &mod->bias);
-	}
-	proc_maps_free(&maps);
-	sym->last_refresh_ns = now_ns();
-	return 0;
-}
-
-static const struct module *find_module(const struct symbolizer *sym, uint64_t pc)
-{
-	for (size_t i = 0; i < sym->nmods; i++)
-		if (pc >= sym->mods[i].start && pc < sym->mods[i].end)
-			return &sym->mods[i];
-	return NULL;
-}
-
-const struct module *symbolizer_module(struct symbolizer *sym, uint64_t pc)
-{
-	const struct module *m = find_module(sym, pc);
+	const struct mapping *m = maps_watch_find(sym->maps, pc);
 
 	/* A library loaded since the last look: re-read the maps, at most once a second. */
-	if (!m && now_ns() - sym->last_refresh_ns > 1000000000ull) {
-		symbolizer_refresh(sym);
-		m = find_module(sym, pc);
+	if (!m && now_ns() - sym->maps->last_ns > 1000000000ull) {
+		maps_watch_refresh(sym->maps);
+		m = maps_watch_find(sym->maps, pc);
 	}
 	return m;
 }
@@ -156,7 +46,7 @@ static void push(struct frames *fr, const struct frame *f)
 	fr->v[fr->n++] = *f;
 }
 
-static void symbolize_go(const struct module *m, uint64_t lookup, struct frame *base,
+static void symbolize_go(const struct mapping *m, uint64_t lookup, struct frame *base,
 			 struct frames *fr)
 {
 	struct goframe gf[16];
@@ -279,7 +169,7 @@ static void dwarf_frames(struct modfile *mf, uint64_t addr, const char *physname
 	push(fr, &f);
 }
 
-static void symbolize_elf(const struct module *m, uint64_t lookup, struct frame *base,
+static void symbolize_elf(const struct mapping *m, uint64_t lookup, struct frame *base,
 			  struct frames *fr)
 {
 	struct elf_symbol s = {0};
@@ -300,7 +190,7 @@ static void symbolize_elf(const struct module *m, uint64_t lookup, struct frame 
 
 static void resolve(struct symbolizer *sym, uint64_t pc, bool is_return, struct frames *fr)
 {
-	const struct module *m = symbolizer_module(sym, pc);
+	const struct mapping *m = symbolizer_module(sym, pc);
 	uint64_t lookup = is_return ? pc - 1 : pc;
 	struct frame base = {.pc = pc, .module = ""};
 
@@ -318,48 +208,14 @@ static void resolve(struct symbolizer *sym, uint64_t pc, bool is_return, struct 
 		push(fr, &base);
 }
 
-static void cache_grow(struct symbolizer *sym)
-{
-	struct cache_entry *old = sym->cache;
-	size_t oldcap = sym->cache_cap;
-
-	sym->cache_cap *= 2;
-	sym->cache = xcalloc(sym->cache_cap, sizeof(struct cache_entry));
-	for (size_t i = 0; i < oldcap; i++) {
-		struct cache_entry *c = sym->cache;
-		size_t k;
-
-		if (!old[i].key)
-			continue;
-		for (k = old[i].key * 0x9e3779b97f4a7c15ull >> 20; c[k & (sym->cache_cap - 1)].key;
-		     k++)
-			;
-		c[k & (sym->cache_cap - 1)] = old[i];
-	}
-	free(old);
-}
-
 const struct frames *symbolize_pc(struct symbolizer *sym, uint64_t pc, bool is_return)
 {
 	uint64_t key = pc << 1 | is_return;
-	struct cache_entry *c;
-	size_t k;
+	struct frames *fr;
+	bool created;
 
-	if (!key)
-		key = 2; /* pc 0 as an instruction address; never a real lookup */
-	if (2 * (sym->cache_n + 1) > sym->cache_cap)
-		cache_grow(sym);
-	c = sym->cache;
-	for (k = key * 0x9e3779b97f4a7c15ull >> 20;; k++) {
-		struct cache_entry *e = &c[k & (sym->cache_cap - 1)];
-
-		if (e->key == key)
-			return &e->fr;
-		if (!e->key) {
-			e->key = key;
-			resolve(sym, pc, is_return, &e->fr);
-			sym->cache_n++;
-			return &e->fr;
-		}
-	}
+	fr = hmap_put(&sym->cache, &key, &created);
+	if (created)
+		resolve(sym, pc, is_return, fr);
+	return fr;
 }

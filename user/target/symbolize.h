@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Addresses in the target -> frames (function, file:line, inlined frames
- * expanded). Modules come from the target's /proc/PID/maps and are opened
- * through its own filesystem view; Go modules are symbolized from .gopclntab,
- * others from ELF symbol tables. Each pc is symbolized once per session.
+ * expanded). Which file holds a pc comes from the target's mappings
+ * (target/maps.h); Go files are symbolized from .gopclntab, others from ELF
+ * symbol tables and DWARF. Each pc is symbolized once per session.
  */
 #ifndef LEAKSCOPE_SYMBOLIZE_H
 #define LEAKSCOPE_SYMBOLIZE_H
@@ -12,8 +12,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "elf/elffile.h"
-#include "golang/gobin.h"
+#include "lib/hashmap.h"
 
 struct frame {
 	const char *func; /* NULL when unresolved: print module+offset */
@@ -32,44 +31,16 @@ struct frames {
 	struct frame *v;
 };
 
-/* A file the target maps, opened once per session, shared by everyone. */
-struct modfile {
-	uint64_t dev, ino;
-	struct elf_file *elf;
-	struct gobin *gb; /* when the file is a Go program */
-	void *dwarf;	  /* Dwarf * (libdw) for file:line, opened on first use */
-	bool dwarf_tried;
-	struct modfile *next;
-};
-
-/*
- * Open (or find already open) the file at path, which must resolve in the target's view
- * (/proc/PID/exe, /proc/PID/map_files/...). NULL with *err set on failure.
- */
-struct modfile *modfile_get(const char *path, int *err);
-
-struct module {
-	uint64_t start, end; /* executable mapping */
-	uint64_t pgoff;
-	uint64_t bias;
-	bool bias_ok;
-	struct modfile *mf; /* NULL when the file cannot be opened */
-	const char *name;   /* interned: frames keep it after the maps are re-read */
-};
+struct maps_watch;
+struct mapping;
 
 struct symbolizer {
-	pid_t pid;
-	struct module *mods;
-	size_t nmods;
-	uint64_t last_refresh_ns;
-	void *cache; /* pc -> frames */
-	size_t cache_n, cache_cap;
+	struct maps_watch *maps; /* the target's mappings: which file holds a pc */
+	struct hmap cache;	 /* pc << 1 | is_return -> struct frames */
 };
 
-void symbolizer_init(struct symbolizer *sym, pid_t pid);
+void symbolizer_init(struct symbolizer *sym, struct maps_watch *maps);
 void symbolizer_free(struct symbolizer *sym);
-/* Re-read the target's maps (new libraries). */
-int symbolizer_refresh(struct symbolizer *sym);
 
 /*
  * Frames for one pc, innermost first. is_return: pc is a return address, so the
@@ -77,10 +48,7 @@ int symbolizer_refresh(struct symbolizer *sym);
  */
 const struct frames *symbolize_pc(struct symbolizer *sym, uint64_t pc, bool is_return);
 
-/* The module that maps pc, refreshing the map once if needed. NULL if none. */
-const struct module *symbolizer_module(struct symbolizer *sym, uint64_t pc);
-
-/* Runtime load bias of the file mapped by pid (identified by dev/ino). 0 or -ENOENT. */
-int module_bias(pid_t pid, const struct modfile *mf, uint64_t *bias);
+/* The mapping that holds pc, re-reading the maps once if needed. NULL if none. */
+const struct mapping *symbolizer_module(struct symbolizer *sym, uint64_t pc);
 
 #endif

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Shared between bpf/native.bpf.c and user space: fixed-width, no pointers. */
-#ifndef LEAKSCOPE_NATIVE_H
-#define LEAKSCOPE_NATIVE_H
+/* Shared between bpf/native_heap.bpf.c and user space: fixed-width, no pointers. */
+#ifndef LEAKSCOPE_NATIVE_HEAP_H
+#define LEAKSCOPE_NATIVE_HEAP_H
 
 /* Which function a probe sits on (the uprobe's cookie). */
 enum nat_kind {
@@ -50,6 +50,8 @@ enum nat_counter {
 	NAT_CNT_ALLOCS_FULL, /* allocs map full: allocation not tracked */
 	NAT_CNT_SITES_FULL, /* sites map full: allocation not counted per stack */
 	NAT_CNT_NO_ENTRY,   /* a return whose entry was not seen (attached mid-call) */
+	NAT_CNT_STACK_FULL, /* allocation stack not kept: stacks map full */
+	NAT_CNT_TRACKED,    /* entries in the allocs map now (it grows by this) */
 	NAT_CNT__MAX,
 };
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Shared between bpf/goheap.bpf.c and user space: fixed-width, no pointers. */
-#ifndef LEAKSCOPE_GOHEAP_H
-#define LEAKSCOPE_GOHEAP_H
+/* Shared between bpf/go_heap.bpf.c and user space: fixed-width, no pointers. */
+#ifndef LEAKSCOPE_GO_HEAP_H
+#define LEAKSCOPE_GO_HEAP_H
 
 #define GO_ALLOC_RANGES 8
 
@@ -18,6 +18,7 @@ enum go_heap_counter {
 	GO_HEAP_CNT_SAMPLES,	   /* CPU samples of the target in user mode */
 	GO_HEAP_CNT_ALLOC_SAMPLES, /* ... of which inside the allocator */
 	GO_HEAP_CNT_SAMPLE_FULL,   /* allocation samples not counted: map full */
+	GO_HEAP_CNT_STACK_FULL,   /* sample stack not kept: stacks map full */
 	GO_HEAP_CNT__MAX,
 };
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Shared between bpf/growth.bpf.c and user space: fixed-width, no pointers. */
-#ifndef LEAKSCOPE_GROWTH_H
-#define LEAKSCOPE_GROWTH_H
+/* Shared between bpf/native_growth.bpf.c and user space: fixed-width, no pointers. */
+#ifndef LEAKSCOPE_NATIVE_GROWTH_H
+#define LEAKSCOPE_NATIVE_GROWTH_H
 
 /* How to find a frame's caller at one range of pcs (from .eh_frame; see user/cfi.c). */
 enum cfi_cfa {
@@ -46,6 +46,7 @@ enum growth_counter {
 	GROWTH_CNT_BRK_SHRUNK, /* bytes the heap's end moved down (trimmed): not attributed */
 	GROWTH_CNT_SITES_FULL,
 	GROWTH_CNT_REGIONS_FULL,
+	GROWTH_CNT_STACK_FULL, /* stack not kept: stacks map full */
 	GROWTH_CNT__MAX,
 };
 

@@ -16,7 +16,8 @@
  */
 #include "common.bpf.h"
 #include "stacks.bpf.h"
-#include "native.h"
+#include "growmap.bpf.h"
+#include "native_heap.h"
 
 /*
  * An allocator call made while one of the same thread is in progress, deeper on
@@ -49,31 +50,45 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
 	__type(value, struct pending);
-} pending SEC(".maps");
+} nat_pending SEC(".maps");
+
+/*
+ * The outstanding blocks, by address: a growing map (growmap.h) of up to 4M
+ * entries whose memory follows what is outstanding.
+ */
+struct nat_allocs_shard {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	/* Sizes, not types: BTF would only carry a declaration of the value here. */
+	__uint(key_size, sizeof(__u64));
+	__uint(value_size, sizeof(struct nat_alloc));
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+};
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__type(key, __u64);
-	__type(value, struct nat_alloc);
-	__uint(max_entries, 1 << 22);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-} allocs SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__type(key, __u32);
+	__uint(max_entries, GROWMAP_SHARDS);
+	__array(values, struct nat_allocs_shard);
+} nat_allocs SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__type(key, __u64);
 	__type(value, struct nat_site);
 	__uint(max_entries, 16384);
-} sites SEC(".maps");
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} nat_sites SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__type(key, __u64);
 	__type(value, struct nat_fixup);
 	__uint(max_entries, 65536);
-} fixups SEC(".maps");
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} nat_fixups SEC(".maps");
 
-__u64 counters[NAT_CNT__MAX] = {};
+__u64 nat_counters[NAT_CNT__MAX] = {};
 
 /* Stack memory above rsp, read with one copy (see nat_stack_take()). */
 #define WIN_BYTES 512
@@ -89,7 +104,7 @@ struct {
 	__type(key, __u32);
 	__type(value, struct stack_window);
 	__uint(max_entries, 1);
-} window_scratch SEC(".maps");
+} nat_window_scratch SEC(".maps");
 
 /* Word index of an offset already checked against the window, bounded for the verifier. */
 static __always_inline __u64 win_index(__u64 off)
@@ -125,7 +140,7 @@ static long walk_step(__u32 i, void *arg)
 	struct walk *wk = arg;
 	__u32 zero = 0;
 	struct ls_stack *st = bpf_map_lookup_elem(&stack_scratch, &zero);
-	struct stack_window *win = bpf_map_lookup_elem(&window_scratch, &zero);
+	struct stack_window *win = bpf_map_lookup_elem(&nat_window_scratch, &zero);
 	__u64 off = wk->bp - wk->sp, k, saved_bp, ret, n;
 
 	/* The depth lives in the map value, untracked by the verifier (see fp_step()). */
@@ -172,7 +187,7 @@ static __always_inline __u64 nat_stack_take(struct pt_regs *ctx)
 {
 	__u32 zero = 0;
 	struct ls_stack *st = bpf_map_lookup_elem(&stack_scratch, &zero);
-	struct stack_window *win = bpf_map_lookup_elem(&window_scratch, &zero);
+	struct stack_window *win = bpf_map_lookup_elem(&nat_window_scratch, &zero);
 	__u64 sp = PT_REGS_SP(ctx), bp = PT_REGS_FP(ctx), wlen = WIN_BYTES, ret, loc = sp;
 	struct walk wk;
 	long n = 1;
@@ -198,7 +213,7 @@ static __always_inline __u64 nat_stack_take(struct pt_regs *ctx)
 	 * and over the next one if that is another such function.
 	 */
 	for (int j = 0; j < 3; j++) {
-		const struct nat_fixup *f = bpf_map_lookup_elem(&fixups, &ret);
+		const struct nat_fixup *f = bpf_map_lookup_elem(&nat_fixups, &ret);
 		__u64 cfa;
 
 		if (!f)
@@ -219,12 +234,12 @@ static __always_inline __u64 nat_stack_take(struct pt_regs *ctx)
 	bpf_loop(LS_MAX_STACK_DEPTH - 8, walk_step, &wk, 0);
 	n = st->depth;
 done:
-	return stack_store(st, n);
+	return stack_store(st, n, &nat_counters[NAT_CNT_STACK_FULL]);
 }
 
 static __always_inline void count(int c)
 {
-	__sync_fetch_and_add(&counters[c], 1);
+	__sync_fetch_and_add(&nat_counters[c], 1);
 }
 
 /* n * size as malloc would compute it; ~0 (a request that must fail) on overflow. */
@@ -282,7 +297,7 @@ int nat_entry(struct pt_regs *ctx)
 		return 0;
 	}
 
-	p = bpf_task_storage_get(&pending, bpf_get_current_task_btf(), 0,
+	p = bpf_task_storage_get(&nat_pending, bpf_get_current_task_btf(), 0,
 				 BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!p)
 		return 0;
@@ -305,18 +320,24 @@ static __always_inline void record(__u64 addr, __u64 size, __u64 stack, __u64 bo
 {
 	struct nat_alloc a = {.size = size, .stack = stack, .born_ns = born_ns};
 	struct nat_site *s, one = {.allocs = 1, .bytes = size};
+	void *shard;
 
 	/* An address handed out again replaces a record whose free we did not see. */
-	if (bpf_map_update_elem(&allocs, &addr, &a, BPF_ANY)) {
+	if (growmap_lookup(&nat_allocs, &addr, &shard)) {
+		if (bpf_map_update_elem(shard, &addr, &a, BPF_EXIST)) {
+			count(NAT_CNT_ALLOCS_FULL);
+			return;
+		}
+	} else if (growmap_insert(&nat_allocs, &addr, &a, &nat_counters[NAT_CNT_TRACKED])) {
 		count(NAT_CNT_ALLOCS_FULL);
 		return;
 	}
-	s = bpf_map_lookup_elem(&sites, &stack);
-	if (!s && bpf_map_update_elem(&sites, &stack, &one, BPF_NOEXIST) == 0)
+	s = bpf_map_lookup_elem(&nat_sites, &stack);
+	if (!s && bpf_map_update_elem(&nat_sites, &stack, &one, BPF_NOEXIST) == 0)
 		return;
 	/* Present, or another CPU inserted it first. */
 	if (!s)
-		s = bpf_map_lookup_elem(&sites, &stack);
+		s = bpf_map_lookup_elem(&nat_sites, &stack);
 	if (!s) {
 		count(NAT_CNT_SITES_FULL);
 		return;
@@ -332,7 +353,7 @@ int nat_return(struct pt_regs *ctx)
 	__u64 ret = PT_REGS_RC(ctx), addr = ret;
 	struct pending *p;
 
-	p = bpf_task_storage_get(&pending, bpf_get_current_task_btf(), 0, 0);
+	p = bpf_task_storage_get(&nat_pending, bpf_get_current_task_btf(), 0, 0);
 	if (!p || !p->active) {
 		count(NAT_CNT_NO_ENTRY);
 		return 0;
@@ -360,7 +381,7 @@ int nat_return(struct pt_regs *ctx)
 		 * block allocated. NULL for size 0 means the old block was freed (glibc).
 		 */
 		if (p->arg && (ret || p->size == 0))
-			bpf_map_delete_elem(&allocs, &p->arg);
+			growmap_delete(&nat_allocs, &p->arg, &nat_counters[NAT_CNT_TRACKED]);
 		break;
 	}
 	if (!addr) {
@@ -383,8 +404,10 @@ int nat_free(struct pt_regs *ctx)
 		return 0;
 	if (bpf_get_attach_cookie(ctx) == NAT_MUNMAP) {
 		__u64 len = (PT_REGS_PARM2(ctx) + PAGE_SIZE - 1) & ~(__u64)(PAGE_SIZE - 1);
-		struct nat_alloc *a = bpf_map_lookup_elem(&allocs, &addr), rest;
+		struct nat_alloc *a, rest;
+		void *shard;
 
+		a = growmap_lookup(&nat_allocs, &addr, &shard);
 		if (!a)
 			return 0;
 		/* Unmapping the head of a mapping leaves its tail outstanding. */
@@ -393,11 +416,12 @@ int nat_free(struct pt_regs *ctx)
 
 			rest = *a;
 			rest.size -= len;
-			bpf_map_update_elem(&allocs, &tail, &rest, BPF_ANY);
+			growmap_delete(&nat_allocs, &addr, &nat_counters[NAT_CNT_TRACKED]);
+			if (growmap_insert(&nat_allocs, &tail, &rest, &nat_counters[NAT_CNT_TRACKED]))
+				count(NAT_CNT_ALLOCS_FULL);
+			return 0;
 		}
 	}
-	bpf_map_delete_elem(&allocs, &addr);
+	growmap_delete(&nat_allocs, &addr, &nat_counters[NAT_CNT_TRACKED]);
 	return 0;
 }
-
-char LICENSE[] SEC("license") = "GPL";

@@ -18,7 +18,7 @@
  */
 #include "common.bpf.h"
 #include "stacks.bpf.h"
-#include "growth.h"
+#include "native_growth.h"
 
 #define X86_PF_WRITE (1 << 1)
 #define X86_PF_INSTR (1 << 4)
@@ -28,21 +28,22 @@ struct {
 	__type(key, __u32);
 	__type(value, struct cfi_row);
 	__uint(max_entries, 1);
-} rows SEC(".maps");
+} growth_rows SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__type(key, __u32);
 	__type(value, struct cfi_module);
 	__uint(max_entries, GROWTH_MAX_MODULES);
-} modules SEC(".maps");
+} growth_modules SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__type(key, __u64);
 	__type(value, struct growth_site);
 	__uint(max_entries, 16384);
-} sites SEC(".maps");
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} growth_sites SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -50,7 +51,7 @@ struct {
 	__type(value, struct growth_region);
 	__uint(max_entries, 65536);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-} regions SEC(".maps");
+} growth_regions SEC(".maps");
 
 /* The heap's end before a brk call, between its entry and its exit. */
 struct {
@@ -58,11 +59,11 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
 	__type(value, __u64);
-} brk_before SEC(".maps");
+} growth_brk_before SEC(".maps");
 
 /* Set by user space: entries of modules in use (it rewrites them when the maps change). */
-__u32 nmodules = 0;
-__u64 counters[GROWTH_CNT__MAX] = {};
+__u32 growth_nmodules = 0;
+__u64 growth_counters[GROWTH_CNT__MAX] = {};
 
 struct unwind {
 	__u64 ip, sp, bp;
@@ -81,9 +82,9 @@ static long module_step(__u32 i, void *arg)
 	struct module_find *f = arg;
 	const struct cfi_module *m;
 
-	if (i >= nmodules)
+	if (i >= growth_nmodules)
 		return 1;
-	m = bpf_map_lookup_elem(&modules, &i);
+	m = bpf_map_lookup_elem(&growth_modules, &i);
 	if (!m || f->ip < m->start || f->ip >= m->end)
 		return 0;
 	f->lo = m->lo;
@@ -107,7 +108,7 @@ static long row_step(__u32 i, void *arg)
 	if (f->lo >= f->hi)
 		return 1;
 	mid = f->lo + (f->hi - f->lo) / 2;
-	r = bpf_map_lookup_elem(&rows, &mid);
+	r = bpf_map_lookup_elem(&growth_rows, &mid);
 	if (!r)
 		return 1;
 	if (r->pc <= f->pc)
@@ -129,7 +130,7 @@ static const struct cfi_row *row_at(__u32 lo, __u32 hi, __u64 pc)
 	if (f.lo <= lo)
 		return NULL;
 	k = f.lo - 1;
-	return bpf_map_lookup_elem(&rows, &k);
+	return bpf_map_lookup_elem(&growth_rows, &k);
 }
 
 /* One frame up, as a bpf_loop() callback: by the unwind table, else by frame pointer. */
@@ -194,20 +195,20 @@ static __always_inline __u64 growth_stack(struct pt_regs *regs)
 	st->depth = 1;
 	st->pcs[0] = u.ip;
 	bpf_loop(LS_MAX_STACK_DEPTH - 1, unwind_step, &u, 0);
-	return stack_store(st, st->depth);
+	return stack_store(st, st->depth, &growth_counters[GROWTH_CNT_STACK_FULL]);
 }
 
 static __always_inline void grow(__u64 stack, __u64 bytes)
 {
 	struct growth_site *s, one = {.events = 1, .bytes = bytes};
 
-	s = bpf_map_lookup_elem(&sites, &stack);
-	if (!s && !bpf_map_update_elem(&sites, &stack, &one, BPF_NOEXIST))
+	s = bpf_map_lookup_elem(&growth_sites, &stack);
+	if (!s && !bpf_map_update_elem(&growth_sites, &stack, &one, BPF_NOEXIST))
 		return;
 	if (!s)
-		s = bpf_map_lookup_elem(&sites, &stack);
+		s = bpf_map_lookup_elem(&growth_sites, &stack);
 	if (!s) {
-		__sync_fetch_and_add(&counters[GROWTH_CNT_SITES_FULL], 1);
+		__sync_fetch_and_add(&growth_counters[GROWTH_CNT_SITES_FULL], 1);
 		return;
 	}
 	__sync_fetch_and_add(&s->events, 1);
@@ -240,9 +241,9 @@ int BPF_PROG(growth_fault, unsigned long address, struct pt_regs *regs, unsigned
 	if (!v.anon)
 		return 0;
 	/* A mapping made while attached was counted whole when it was made. */
-	if (bpf_map_lookup_elem(&regions, &v.start))
+	if (bpf_map_lookup_elem(&growth_regions, &v.start))
 		return 0;
-	__sync_fetch_and_add(&counters[GROWTH_CNT_FAULTS], 1);
+	__sync_fetch_and_add(&growth_counters[GROWTH_CNT_FAULTS], 1);
 	grow(growth_stack(regs), PAGE_SIZE);
 	return 0;
 }
@@ -266,7 +267,7 @@ int BPF_PROG(growth_sys_enter, struct pt_regs *regs, long id)
 	if (id != NR_BRK || !is_target())
 		return 0;
 	task = bpf_get_current_task_btf();
-	before = bpf_task_storage_get(&brk_before, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	before = bpf_task_storage_get(&growth_brk_before, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (before)
 		*before = BPF_CORE_READ(task, mm, brk);
 	return 0;
@@ -276,11 +277,11 @@ static __always_inline void brk_exit(long ret)
 {
 	__u64 *before, now = ret;
 
-	before = bpf_task_storage_get(&brk_before, bpf_get_current_task_btf(), 0, 0);
+	before = bpf_task_storage_get(&growth_brk_before, bpf_get_current_task_btf(), 0, 0);
 	if (!before || !*before)
 		return;
 	if (now < *before)
-		__sync_fetch_and_add(&counters[GROWTH_CNT_BRK_SHRUNK], *before - now);
+		__sync_fetch_and_add(&growth_counters[GROWTH_CNT_BRK_SHRUNK], *before - now);
 	*before = 0;
 }
 
@@ -296,8 +297,8 @@ static __always_inline void mmap_exit(struct pt_regs *regs, long ret)
 	r.len = (BPF_CORE_READ(regs, si) + PAGE_SIZE - 1) & ~(__u64)(PAGE_SIZE - 1);
 	r.stack = growth_stack(regs);
 	grow(r.stack, r.len);
-	if (bpf_map_update_elem(&regions, &addr, &r, BPF_ANY))
-		__sync_fetch_and_add(&counters[GROWTH_CNT_REGIONS_FULL], 1);
+	if (bpf_map_update_elem(&growth_regions, &addr, &r, BPF_ANY))
+		__sync_fetch_and_add(&growth_counters[GROWTH_CNT_REGIONS_FULL], 1);
 }
 
 static __always_inline void munmap_exit(struct pt_regs *regs, long ret)
@@ -310,11 +311,11 @@ static __always_inline void munmap_exit(struct pt_regs *regs, long ret)
 		return;
 	addr = BPF_CORE_READ(regs, di);
 	len = (BPF_CORE_READ(regs, si) + PAGE_SIZE - 1) & ~(__u64)(PAGE_SIZE - 1);
-	r = bpf_map_lookup_elem(&regions, &addr);
+	r = bpf_map_lookup_elem(&growth_regions, &addr);
 	if (!r)
 		return;
 	gone = len < r->len ? len : r->len;
-	s = bpf_map_lookup_elem(&sites, &r->stack);
+	s = bpf_map_lookup_elem(&growth_sites, &r->stack);
 	if (s) {
 		__sync_fetch_and_add(&s->releases, 1);
 		__sync_fetch_and_add(&s->released, gone);
@@ -325,9 +326,9 @@ static __always_inline void munmap_exit(struct pt_regs *regs, long ret)
 
 		rest.len = r->len - gone;
 		rest.stack = r->stack;
-		bpf_map_update_elem(&regions, &tail, &rest, BPF_ANY);
+		bpf_map_update_elem(&growth_regions, &tail, &rest, BPF_ANY);
 	}
-	bpf_map_delete_elem(&regions, &addr);
+	bpf_map_delete_elem(&growth_regions, &addr);
 }
 
 /* realloc of a block malloc mmapped: the mapping moves or changes size. */
@@ -340,19 +341,19 @@ static __always_inline void mremap_exit(struct pt_regs *regs, long ret)
 
 	if (ret < 0)
 		return;
-	r = bpf_map_lookup_elem(&regions, &old);
+	r = bpf_map_lookup_elem(&growth_regions, &old);
 	if (!r)
 		return;
 	moved = *r;
-	s = bpf_map_lookup_elem(&sites, &moved.stack);
+	s = bpf_map_lookup_elem(&growth_sites, &moved.stack);
 	if (s && len > moved.len)
 		__sync_fetch_and_add(&s->bytes, len - moved.len);
 	else if (s && len < moved.len)
 		__sync_fetch_and_add(&s->released, moved.len - len);
 	moved.len = len;
 	if (addr != old)
-		bpf_map_delete_elem(&regions, &old);
-	bpf_map_update_elem(&regions, &addr, &moved, BPF_ANY);
+		bpf_map_delete_elem(&growth_regions, &old);
+	bpf_map_update_elem(&growth_regions, &addr, &moved, BPF_ANY);
 }
 
 SEC("tp_btf/sys_exit")
@@ -374,5 +375,3 @@ int BPF_PROG(growth_sys_exit, struct pt_regs *regs, long ret)
 		mremap_exit(regs, ret);
 	return 0;
 }
-
-char LICENSE[] SEC("license") = "GPL";

@@ -9,24 +9,24 @@
  */
 #include "common.bpf.h"
 #include "stacks.bpf.h"
-#include "goheap.h"
+#include "go_heap.h"
 
 /* Allocator functions as link-time [start, end); bias added when known. */
-const volatile __u64 alloc_lo[GO_ALLOC_RANGES] = {};
-const volatile __u64 alloc_hi[GO_ALLOC_RANGES] = {};
-const volatile __u32 nalloc_ranges = 0;
+const volatile __u64 go_alloc_lo[GO_ALLOC_RANGES] = {};
+const volatile __u64 go_alloc_hi[GO_ALLOC_RANGES] = {};
+const volatile __u32 go_nalloc_ranges = 0;
 /* How deep in the stack an allocator frame is looked for. */
-const volatile __u32 alloc_depth = 12;
+const volatile __u32 go_alloc_depth = 12;
 
 /* Set by user space once the target's load address is known (launched PIE targets). */
-__u64 text_bias = 0;
-__u32 bias_known = 0;
-__u64 counters[GO_HEAP_CNT__MAX] = {};
+__u64 go_text_bias = 0;
+__u32 go_bias_known = 0;
+__u64 go_heap_counters[GO_HEAP_CNT__MAX] = {};
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);
-} gc_events SEC(".maps");
+} go_gc_events SEC(".maps");
 
 /* Allocation samples per stack hash, cumulative. */
 struct {
@@ -34,7 +34,8 @@ struct {
 	__type(key, __u64);
 	__type(value, __u64);
 	__uint(max_entries, 16384);
-} alloc_samples SEC(".maps");
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} go_alloc_samples SEC(".maps");
 
 SEC("uprobe")
 int go_gc_done(struct pt_regs *ctx)
@@ -43,10 +44,10 @@ int go_gc_done(struct pt_regs *ctx)
 
 	if (!is_target())
 		return 0;
-	__sync_fetch_and_add(&counters[GO_HEAP_CNT_GCS], 1);
-	e = bpf_ringbuf_reserve(&gc_events, sizeof(*e), 0);
+	__sync_fetch_and_add(&go_heap_counters[GO_HEAP_CNT_GCS], 1);
+	e = bpf_ringbuf_reserve(&go_gc_events, sizeof(*e), 0);
 	if (!e) {
-		__sync_fetch_and_add(&counters[GO_HEAP_CNT_RB_FULL], 1);
+		__sync_fetch_and_add(&go_heap_counters[GO_HEAP_CNT_RB_FULL], 1);
 		return 0;
 	}
 	e->ts_ns = bpf_ktime_get_ns();
@@ -72,13 +73,13 @@ static long alloc_frame(__u32 i, void *arg)
 	struct alloc_find *f = arg;
 	__u64 pc;
 
-	if (i >= f->n || i >= alloc_depth || i >= LS_MAX_STACK_DEPTH)
+	if (i >= f->n || i >= go_alloc_depth || i >= LS_MAX_STACK_DEPTH)
 		return 1;
 	pc = f->st->pcs[i];
 	for (int r = 0; r < GO_ALLOC_RANGES; r++) {
-		if (r >= nalloc_ranges)
+		if (r >= go_nalloc_ranges)
 			break;
-		if (pc >= alloc_lo[r] + text_bias && pc < alloc_hi[r] + text_bias) {
+		if (pc >= go_alloc_lo[r] + go_text_bias && pc < go_alloc_hi[r] + go_text_bias) {
 			f->hit = true;
 			return 1;
 		}
@@ -95,7 +96,7 @@ int go_alloc_sample(struct bpf_perf_event_data *ctx)
 	struct alloc_find f = {};
 	long n;
 
-	if (!is_target() || !bias_known)
+	if (!is_target() || !go_bias_known)
 		return 0;
 	/*
 	 * Only user-mode samples: the allocator is user code. Context fields must be
@@ -104,7 +105,7 @@ int go_alloc_sample(struct bpf_perf_event_data *ctx)
 	cs = *(volatile __u64 *)((void *)regs + __builtin_offsetof(struct pt_regs, ip) + 8);
 	if ((cs & 3) != 3)
 		return 0;
-	__sync_fetch_and_add(&counters[GO_HEAP_CNT_SAMPLES], 1);
+	__sync_fetch_and_add(&go_heap_counters[GO_HEAP_CNT_SAMPLES], 1);
 	st = stack_scratch_get();
 	if (!st)
 		return 0;
@@ -114,13 +115,11 @@ int go_alloc_sample(struct bpf_perf_event_data *ctx)
 	bpf_loop(16, alloc_frame, &f, 0);
 	if (!f.hit)
 		return 0;
-	__sync_fetch_and_add(&counters[GO_HEAP_CNT_ALLOC_SAMPLES], 1);
-	h = stack_store(st, n);
+	__sync_fetch_and_add(&go_heap_counters[GO_HEAP_CNT_ALLOC_SAMPLES], 1);
+	h = stack_store(st, n, &go_heap_counters[GO_HEAP_CNT_STACK_FULL]);
 	if (!h)
 		return 0;
-	if (!count_key(&alloc_samples, &h, 1))
-		__sync_fetch_and_add(&counters[GO_HEAP_CNT_SAMPLE_FULL], 1);
+	if (!count_key(&go_alloc_samples, &h, 1))
+		__sync_fetch_and_add(&go_heap_counters[GO_HEAP_CNT_SAMPLE_FULL], 1);
 	return 0;
 }
-
-char LICENSE[] SEC("license") = "GPL";

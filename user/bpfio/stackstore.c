@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <bpf/bpf.h>
+#include <linux/types.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bpfio/stackstore.h"
+#include "lib/util.h"
+#include "bpf/stacks.h"
+
+struct stored_stack {
+	uint64_t *pcs;
+	int n;
+};
+
+void stack_store_init(struct stack_store *st, int map_fd)
+{
+	memset(st, 0, sizeof(*st));
+	st->fd = map_fd;
+	hmap_init(&st->by_hash, sizeof(uint64_t), sizeof(struct stored_stack));
+}
+
+void stack_store_free(struct stack_store *st)
+{
+	struct stored_stack *s;
+
+	for (size_t it = 0; hmap_next(&st->by_hash, &it, NULL, (void **)&s);)
+		free(s->pcs);
+	hmap_free(&st->by_hash);
+}
+
+/* The stack of hash, from here or else from the map; NULL when neither has it. */
+static struct stored_stack *fetch(struct stack_store *st, uint64_t hash)
+{
+	struct stored_stack *e = hmap_get(&st->by_hash, &hash);
+	struct ls_stack s;
+
+	if (e)
+		return e;
+	if (bpf_map_lookup_elem(st->fd, &hash, &s))
+		return NULL;
+	e = hmap_put(&st->by_hash, &hash, NULL);
+	e->n = MIN(s.depth, (uint64_t)LS_MAX_STACK_DEPTH);
+	e->pcs = xmalloc(e->n * sizeof(uint64_t) + 1);
+	memcpy(e->pcs, s.pcs, e->n * sizeof(uint64_t));
+	return e;
+}
+
+const uint64_t *stack_store_get(struct stack_store *st, uint64_t hash, int *n,
+				uint64_t *missing)
+{
+	struct stored_stack *e;
+
+	*n = 0;
+	if (!hash)
+		return NULL;
+	e = fetch(st, hash);
+	if (!e) {
+		st->missing++;
+		if (missing)
+			(*missing)++;
+		return NULL;
+	}
+	*n = e->n;
+	return e->pcs;
+}
+
+void stack_store_release(struct stack_store *st, uint64_t hash)
+{
+	if (!hash)
+		return;
+	fetch(st, hash);
+	bpf_map_delete_elem(st->fd, &hash);
+}

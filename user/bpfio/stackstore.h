@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The stack store, user side: stacks by content hash (see bpf/stacks.bpf.h), read
+ * from the BPF map the first time a hash is asked for and kept for the session, so
+ * the BPF side can forget them.
+ */
+#ifndef LEAKSCOPE_BPFIO_STACKSTORE_H
+#define LEAKSCOPE_BPFIO_STACKSTORE_H
+
+#include <stdint.h>
+
+#include "lib/hashmap.h"
+
+struct stack_store {
+	int fd;
+	struct hmap by_hash; /* hash -> struct stored_stack */
+	uint64_t missing;    /* hashes that were not in the map */
+};
+
+void stack_store_init(struct stack_store *st, int map_fd);
+void stack_store_free(struct stack_store *st);
+/*
+ * The pcs for hash; *n = 0 when unknown (then *missing, the caller's own count of
+ * lost stacks, goes up when not NULL). Pointer valid until stack_store_free.
+ */
+const uint64_t *stack_store_get(struct stack_store *st, uint64_t hash, int *n,
+				uint64_t *missing);
+/* Nothing in BPF refers to hash any more: keep its pcs here, free its BPF entry. */
+void stack_store_release(struct stack_store *st, uint64_t hash);
+
+#endif

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Uprobes at link-time addresses of the target's files. */
+#ifndef LEAKSCOPE_BPFIO_UPROBE_H
+#define LEAKSCOPE_BPFIO_UPROBE_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+struct bpf_program;
+struct bpf_link;
+struct elf_file;
+struct fatal;
+
+/*
+ * Attach prog as a uprobe at link-time address vaddr of the ELF file at path (as
+ * the target sees it), filtered to process pid, with a BPF cookie. On failure,
+ * NULL and either *f set (with the documented exit status) or, when f is NULL, a
+ * warning naming `what`.
+ */
+struct bpf_link *uprobe_attach(pid_t pid, struct bpf_program *prog, const char *path,
+			       const struct elf_file *elf, uint64_t vaddr, uint64_t cookie,
+			       const char *what, struct fatal *f);
+
+#endif

@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The session: find the target, ask every source whose views were asked for
+ * whether it applies, load the one BPF object with what they need, attach, and
+ * each interval let them fill their samples.
+ */
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bpfio/object.h"
+#include "leakscope.skel.h"
+#include "session.h"
+#include "target/proc.h"
+
+/* In the order they attach; the report orders views by enum view_kind. */
+static const struct source_ops *const all_sources[] = {
+	&goroutine_source, &goheap_source, &native_source, &growth_source, &thread_source,
+};
+
+/* execvp's search, done by us so a missing program is reported before forking. */
+static char *find_program(const char *name)
+{
+	const char *path = getenv("PATH");
+	char *copy, *dir, *save;
+
+	if (strchr(name, '/'))
+		return access(name, X_OK) ? NULL : realpath(name, NULL);
+	copy = xstrdup(path ? path : "/usr/local/bin:/usr/bin:/bin");
+	for (dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+		char *p = xasprintf("%s/%s", *dir ? dir : ".", name);
+
+		if (!access(p, X_OK)) {
+			char *r = realpath(p, NULL);
+
+			free(p);
+			free(copy);
+			return r;
+		}
+		free(p);
+	}
+	free(copy);
+	return NULL;
+}
+
+/*
+ * Fork the command, stopped before exec until the probes are in place: the child
+ * waits for one byte on a pipe. Returns the write end; closing it without writing
+ * makes the child exit 127.
+ */
+int session_launch(struct session *s, char **argv, const char *path)
+{
+	int pfd[2];
+	pid_t pid;
+
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		fatal_set(&s->fatal, EXIT_ERROR, "pipe: %s", strerror(errno));
+		return -errno;
+	}
+	pid = fork();
+	if (pid < 0) {
+		fatal_set(&s->fatal, EXIT_ERROR, "fork: %s", strerror(errno));
+		return -errno;
+	}
+	if (pid == 0) {
+		char c;
+
+		close(pfd[1]);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		if (read(pfd[0], &c, 1) != 1)
+			_exit(127);
+		execv(path, argv);
+		fprintf(stderr, "leakscope: error: cannot run %s: %s\n", path, strerror(errno));
+		_exit(127);
+	}
+	close(pfd[0]);
+	s->pid = pid;
+	s->launched = true;
+	return pfd[1];
+}
+
+int session_resolve_target(struct session *s, char **launch_path)
+{
+	const struct config *cfg = s->cfg;
+	struct modfile *mf;
+	int err;
+
+	if (cfg->command) {
+		*launch_path = find_program(cfg->command[0]);
+		if (!*launch_path) {
+			fatal_set(&s->fatal, EXIT_NO_TARGET,
+				  "cannot run '%s': no such executable%s", cfg->command[0],
+				  strchr(cfg->command[0], '/') ? "" : " in PATH");
+			return -ENOENT;
+		}
+		s->exe_path = *launch_path;
+		const char *base = strrchr(*launch_path, '/');
+		snprintf(s->target.exe, sizeof(s->target.exe), "%s", base ? base + 1 : *launch_path);
+	} else {
+		err = proc_check(cfg->pid);
+		if (err == -ESRCH) {
+			fatal_set(&s->fatal, EXIT_NO_TARGET,
+				  "no process with PID %d: check the PID (ps -p %d), or start the "
+				  "program under leakscope with -- COMMAND",
+				  cfg->pid, cfg->pid);
+			return err;
+		}
+		if (err) {
+			fatal_set(&s->fatal, EXIT_PERMISSION,
+				  "cannot read process %d (%s): run leakscope as root", cfg->pid,
+				  strerror(-err));
+			return err;
+		}
+		s->pid = cfg->pid;
+		s->exe_path = xasprintf("/proc/%d/exe", cfg->pid);
+		proc_exe_name(cfg->pid, s->target.exe, sizeof(s->target.exe));
+		proc_cmdline(cfg->pid, s->target.cmdline, sizeof(s->target.cmdline));
+	}
+
+	mf = modfile_get(s->exe_path, &err);
+	if (!mf) {
+		if (err == -ENOENT && !cfg->command) {
+			fatal_set(&s->fatal, EXIT_NO_TARGET, "process %d exited before leakscope "
+							     "could look at it",
+				  cfg->pid);
+			return err;
+		}
+		fatal_set(&s->fatal, EXIT_UNSUPPORTED, "%s (%s) is not an ELF executable leakscope "
+						       "can read: %s",
+			  s->target.exe, s->exe_path, strerror(-err));
+		return err;
+	}
+	s->target.stripped = !mf->elf->has_symtab;
+	s->target.pie = mf->elf->is_dyn;
+	if (!mf->gb)
+		return 0; /* native: the sources that apply will say so */
+	s->target.is_go = true;
+	snprintf(s->target.go_version, sizeof(s->target.go_version), "%s",
+		 mf->gb->version[0] ? mf->gb->version : "go?");
+	if (mf->gb->minor && mf->gb->minor < GO_MIN_MINOR) {
+		fatal_set(&s->fatal, EXIT_UNSUPPORTED,
+			  "%s is built with %s, older than the oldest Go leakscope supports "
+			  "(go1.%d): rebuild it with a newer Go",
+			  s->target.exe, mf->gb->version, GO_MIN_MINOR);
+		return -ENOTSUP;
+	}
+	if (!mf->gb->have_offsets) {
+		if (mf->gb->minor)
+			fatal_set(&s->fatal, EXIT_UNSUPPORTED,
+				  "%s is built with %s, which this leakscope does not know, and the "
+				  "binary has no DWARF to learn the runtime's layout from: build "
+				  "without -ldflags=-w, or update leakscope (tools/go-offsets.sh adds "
+				  "a Go version)",
+				  s->target.exe, mf->gb->version);
+		else
+			fatal_set(&s->fatal, EXIT_UNSUPPORTED,
+				  "%s is a Go program whose Go version cannot be recognised (no build "
+				  "info) and it has no DWARF: leakscope cannot trace it safely",
+				  s->target.exe);
+		return -ENOTSUP;
+	}
+	if (!mf->gb->pcln) {
+		fatal_set(&s->fatal, EXIT_UNSUPPORTED,
+			  "%s: its Go symbol table (.gopclntab) cannot be read (%s)", s->target.exe,
+			  strerror(-mf->gb->pcln_err));
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+
+enum view_choice session_view_choice(const struct session *s, enum view_kind v)
+{
+	if (!s->cfg->views_given)
+		return VIEW_BY_DEFAULT;
+	return s->cfg->views[v] ? VIEW_ASKED : VIEW_LEFT_OUT;
+}
+
+/* The views asked for, as VIEW_BIT()s (all when --what was not given). */
+static uint32_t wanted_views(const struct session *s)
+{
+	uint32_t w = 0;
+
+	for (int v = 0; v < VIEW__MAX; v++)
+		if (session_view_choice(s, v) != VIEW_LEFT_OUT)
+			w |= VIEW_BIT(v);
+	return w;
+}
+
+static void no_source_error(struct session *s)
+{
+	if (s->cfg->views_given)
+		fatal_set(&s->fatal, EXIT_UNSUPPORTED,
+			  "none of the views asked for with --what applies to %s (pid %d, %s): "
+			  "leave --what out to see what does",
+			  s->target.exe, s->pid, s->target.is_go ? "a Go program" : "not a Go program");
+	else if (!s->target.is_go)
+		fatal_set(&s->fatal, EXIT_UNSUPPORTED,
+			  "%s (pid %d) is not a Go program, and no native allocator or "
+			  "thread functions were found in it to trace",
+			  s->target.exe, s->pid);
+	else
+		fatal_set(&s->fatal, EXIT_UNSUPPORTED, "nothing to trace in %s", s->target.exe);
+}
+
+int session_attach(struct session *s)
+{
+	uint32_t wanted = wanted_views(s);
+	uint64_t mem;
+	int err, nmaps;
+
+	/* The executable first, as the file a launched program is about to map. */
+	maps_watch_init(&s->maps, s->pid);
+	symbolizer_init(&s->sym, &s->maps);
+	maps_watch_expect(&s->maps, s->exe_path);
+	if (maps_watch_refresh(&s->maps)) {
+		fatal_set(&s->fatal, EXIT_NO_TARGET,
+			  "process %d exited before leakscope could look at it", s->pid);
+		return -ESRCH;
+	}
+
+	/* Which sources apply, from the target's files: nothing loaded yet. */
+	for (size_t i = 0; i < ARRAY_SIZE(all_sources); i++) {
+		const struct source_ops *ops = all_sources[i];
+		void *state = NULL;
+
+		if (!(ops->views & wanted))
+			continue;
+		err = ops->probe(s, &state);
+		if (err && state)
+			ops->detach(state);
+		if (err == -ENOTSUP)
+			continue;
+		if (err) {
+			if (!s->fatal.status)
+				fatal_set(&s->fatal, EXIT_ERROR, "%s: %s", ops->name, strerror(-err));
+			return err;
+		}
+		if (s->nact == MAX_SOURCES) {
+			ops->detach(state);
+			fatal_set(&s->fatal, EXIT_ERROR, "too many sources (MAX_SOURCES)");
+			return -E2BIG;
+		}
+		s->act[s->nact++] = (struct active_source){ops, state};
+	}
+	if (!s->nact) {
+		no_source_error(s);
+		return -ENOTSUP;
+	}
+
+	/* One object, one load, for all of them. */
+	s->bpf = bpfobj_open(s->pid, s->pidns_dev, s->pidns_ino, s->cfg->max_stacks, &s->fatal);
+	if (!s->bpf)
+		return -ENOENT;
+	for (int i = 0; i < s->nact; i++) {
+		err = s->act[i].ops->configure(s, s->act[i].state, s->bpf);
+		if (err)
+			return err;
+	}
+	err = bpfobj_load(s->bpf, &s->fatal);
+	if (err)
+		return err;
+	stack_store_init(&s->stacks, bpf_map__fd(s->bpf->maps.stacks));
+
+	for (int i = 0; i < s->nact; i++) {
+		err = s->act[i].ops->attach(s, s->act[i].state);
+		if (err) {
+			if (!s->fatal.status)
+				fatal_set(&s->fatal, EXIT_ERROR, "%s: attach failed: %s",
+					  s->act[i].ops->name, strerror(-err));
+			return err;
+		}
+	}
+	/* Views the user did not ask for are collected (a source feeds several) but not
+	 * printed. */
+	for (int v = 0; v < VIEW__MAX; v++)
+		if (!(wanted & VIEW_BIT(v)))
+			s->views[v].active = false;
+	mem = bpfobj_memory(s->bpf, &nmaps);
+	log_debug("BPF map memory: %.1f MiB in %d maps", mem / 1048576.0, nmaps);
+	return 0;
+}
+
+int session_collect(struct session *s)
+{
+	series_next_interval(&s->series);
+	/* What the target maps now, for every source: one read of /proc/PID/maps. */
+	if (maps_watch_refresh(&s->maps)) {
+		series_drop_interval(&s->series);
+		return -ESRCH;
+	}
+	for (int i = 0; i < s->nact; i++) {
+		int err = s->act[i].ops->collect(s, s->act[i].state);
+
+		if (err == -ESRCH) {
+			series_drop_interval(&s->series);
+			return err;
+		}
+	}
+	return 0;
+}
+
+void session_tick(struct session *s)
+{
+	for (int i = 0; i < s->nact; i++)
+		if (s->act[i].ops->tick)
+			s->act[i].ops->tick(s, s->act[i].state);
+}
+
+void session_report(struct session *s, FILE *out, enum report_end end)
+{
+	const struct config *cfg = s->cfg;
+	struct report_ctx r = {
+		.opts = {cfg->format, cfg->top, cfg->max_depth, cfg->show_runtime},
+		.pid = s->pid,
+		.target = &s->target,
+		.series = &s->series,
+		.views = s->views,
+		.sym = &s->sym,
+	};
+
+	report_write(&r, out, end);
+}
+
+void session_detach(struct session *s)
+{
+	/* Probes first (the sources), then the object they ran from. */
+	for (int i = 0; i < s->nact; i++)
+		s->act[i].ops->detach(s->act[i].state);
+	s->nact = 0;
+	bpfobj_destroy(s->bpf);
+	s->bpf = NULL;
+	stack_store_free(&s->stacks);
+	symbolizer_free(&s->sym);
+	maps_watch_free(&s->maps);
+}
