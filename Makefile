@@ -52,6 +52,7 @@ $(BUILD):
 	@mkdir -p $(BUILD) $(BUILD)/unit $(BUILD)/bpf
 
 $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) | $(BUILD)
+	@mkdir -p $(dir $@)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 # Every probe set linked into one object: one skeleton, one load, one stack store.

@@ -44,16 +44,9 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 
 static uint64_t cap_effective(void)
 {
-	char line[256];
 	unsigned long long caps = 0;
-	FILE *f = fopen("/proc/self/status", "re");
 
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "CapEff: %llx", &caps) == 1)
-			break;
-	fclose(f);
+	file_field("/proc/self/status", "CapEff: %llx", &caps);
 	return caps;
 }
 

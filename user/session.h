@@ -77,6 +77,16 @@ struct source_ops {
 	void (*detach)(void *state);
 };
 
+/*
+ * A source's ops from its functions, named by one prefix: P_probe, P_configure,
+ * P_attach, P_collect, P_detach; further fields (.tick) after the views.
+ */
+#define SOURCE_OPS(P, NAME, VIEWS, ...)                                                            \
+	{                                                                                          \
+		.name = NAME, .views = VIEWS, .probe = P##_probe, .configure = P##_configure,      \
+		.attach = P##_attach, .collect = P##_collect, .detach = P##_detach, __VA_ARGS__    \
+	}
+
 #define MAX_SOURCES 8
 
 struct active_source {

@@ -92,20 +92,14 @@ void bpfobj_untrack_fd(int fd)
 			extra_fds[i] = extra_fds[--nextra];
 }
 
+/* What the kernel charges for the map behind fd. */
 static uint64_t fd_memlock(int fd)
 {
-	char path[64], line[128];
 	unsigned long long v = 0;
-	FILE *fi;
+	char path[64];
 
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	fi = fopen(path, "re");
-	if (!fi)
-		return 0;
-	while (fgets(line, sizeof(line), fi))
-		if (sscanf(line, "memlock: %llu", &v) == 1)
-			break;
-	fclose(fi);
+	file_field(path, "memlock: %llu", &v);
 	return v;
 }
 

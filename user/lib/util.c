@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,6 +147,21 @@ uint64_t hash_bytes(const void *p, size_t n, uint64_t seed)
 		h *= 1099511628211ull;
 	}
 	return h;
+}
+
+int file_field(const char *path, const char *fmt, unsigned long long *v)
+{
+	char line[256];
+	FILE *f = fopen(path, "re");
+	int err = -ENOENT;
+
+	if (!f)
+		return -ENOENT;
+	while (err && fgets(line, sizeof(line), f))
+		if (sscanf(line, fmt, v) == 1)
+			err = 0;
+	fclose(f);
+	return err;
 }
 
 double lsq_slope(const double *x, const double *y, size_t n)

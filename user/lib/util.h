@@ -56,6 +56,12 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 uint64_t now_ns(void);
 uint64_t wall_ns(void);
 
+/*
+ * The first line of a text file that matches scanf format fmt (one conversion into
+ * *v, e.g. "CapEff: %llx"), e.g. a field of /proc/self/status. 0 or -ENOENT.
+ */
+int file_field(const char *path, const char *fmt, unsigned long long *v);
+
 /* Least-squares slope of y over x (0 with fewer than two points). */
 double lsq_slope(const double *x, const double *y, size_t n);
 

@@ -57,6 +57,11 @@ struct view_info {
 	struct view_hooks hooks;
 };
 
+/* Set a view's note, printf-style ("" clears it); view_note_add appends after "; ". */
+void view_note(struct view_info *vi, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void view_note_add(struct view_info *vi, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
 /* Everything the report path reads. */
 struct report_ctx {
 	struct report_opts opts;

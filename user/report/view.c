@@ -1,9 +1,33 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/util.h"
 #include "report/report.h"
+
+void view_note(struct view_info *vi, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(vi->note, sizeof(vi->note), fmt, ap);
+	va_end(ap);
+}
+
+void view_note_add(struct view_info *vi, const char *fmt, ...)
+{
+	size_t len = strlen(vi->note);
+	va_list ap;
+
+	if (len && len + 2 < sizeof(vi->note)) {
+		memcpy(vi->note + len, "; ", 3);
+		len += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(vi->note + len, sizeof(vi->note) - len, fmt, ap);
+	va_end(ap);
+}
 
 /*
  * Display frames of a site, built once and kept with the site: the symbolized

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "bpfio/deltas.h"
+#include "bpfio/links.h"
 #include "bpfio/mapdump.h"
 #include "bpfio/object.h"
 #include "bpfio/stackstore.h"
@@ -72,8 +73,7 @@ struct ghsrc {
 	uint64_t alloc_lo[GO_ALLOC_RANGES], alloc_hi[GO_ALLOC_RANGES];
 	int nalloc;	   /* the allocator's functions, for the sampler */
 	bool want_sampler;
-	struct bpf_link *gc_link;
-	struct bpf_link **perf_links;
+	struct links links; /* the GC probe, the samplers */
 	int nperf;
 	struct ring_buffer *rb;
 	struct session *s;
@@ -205,7 +205,6 @@ static int attach_sampler(struct ghsrc *h, struct session *s)
 
 	if (ncpu <= 0)
 		return -EINVAL;
-	h->perf_links = xcalloc(ncpu, sizeof(*h->perf_links));
 	for (int cpu = 0; cpu < ncpu; cpu++) {
 		int fd = syscall(SYS_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
 		struct bpf_link *l;
@@ -217,7 +216,8 @@ static int attach_sampler(struct ghsrc *h, struct session *s)
 			close(fd);
 			continue;
 		}
-		h->perf_links[h->nperf++] = l;
+		links_add(&h->links, l);
+		h->nperf++;
 	}
 	return h->nperf ? 0 : -ENODEV;
 }
@@ -357,13 +357,11 @@ static int ghsrc_attach(struct session *s, void *state)
 {
 	struct ghsrc *h = state;
 
-	if (h->gc_probe) {
-		h->gc_link = uprobe_attach(s->pid, h->skel->progs.go_gc_done, s->exe_path,
-					   h->mf->elf, h->gc_probe, 0, "the GC cycle (resetLive)",
-					   &s->fatal);
-		if (!h->gc_link)
-			return -ENOENT;
-	}
+	if (h->gc_probe && !links_add(&h->links, uprobe_attach(s->pid, h->skel->progs.go_gc_done,
+							       s->exe_path, h->mf->elf, h->gc_probe,
+							       0, "the GC cycle (resetLive)",
+							       &s->fatal)))
+		return -ENOENT;
 	h->rb = ring_buffer__new(bpf_map__fd(h->skel->maps.go_gc_events), on_gc, h, NULL);
 	if (!h->rb) {
 		fatal_set(&s->fatal, EXIT_ERROR, "cannot read GC events: %s", strerror(errno));
@@ -686,13 +684,13 @@ static int collect_heap(struct session *s, struct ghsrc *h)
 	struct view_info *vi = &s->views[VIEW_GO_ALLOC];
 	__u64 *c = h->skel->bss->go_heap_counters;
 	vi->drops = c[GO_HEAP_CNT_SAMPLE_FULL] + c[GO_HEAP_CNT_STACK_FULL] + h->stacks_missing;
-	snprintf(vi->note, sizeof(vi->note),
-		 "where the program spends CPU time allocating (%u samples/s per CPU, %llu of "
-		 "%llu samples of the target in the allocator since attach), with the "
-		 "runtime's total allocated bytes shared out in that proportion: an allocation "
-		 "RATE by stack, not memory in use",
-		 s->cfg->alloc_sample_hz, (unsigned long long)c[GO_HEAP_CNT_ALLOC_SAMPLES],
-		 (unsigned long long)c[GO_HEAP_CNT_SAMPLES]);
+	view_note(vi,
+		  "where the program spends CPU time allocating (%u samples/s per CPU, %llu of "
+		  "%llu samples of the target in the allocator since attach), with the "
+		  "runtime's total allocated bytes shared out in that proportion: an allocation "
+		  "RATE by stack, not memory in use",
+		  s->cfg->alloc_sample_hz, (unsigned long long)c[GO_HEAP_CNT_ALLOC_SAMPLES],
+		  (unsigned long long)c[GO_HEAP_CNT_SAMPLES]);
 	s->views[VIEW_GO_HEAP].drops = c[GO_HEAP_CNT_RB_FULL];
 	return 0;
 }
@@ -711,10 +709,7 @@ static void ghsrc_detach(void *state)
 {
 	struct ghsrc *h = state;
 
-	for (int i = 0; i < h->nperf; i++)
-		bpf_link__destroy(h->perf_links[i]);
-	free(h->perf_links);
-	bpf_link__destroy(h->gc_link);
+	links_destroy(&h->links);
 	ring_buffer__free(h->rb);
 	map_dump_free(&h->samples);
 	for (size_t i = 0; i < h->nb; i++)
@@ -724,12 +719,5 @@ static void ghsrc_detach(void *state)
 	free(h);
 }
 
-const struct source_ops goheap_source = {
-	.name = "go-heap",
-	.views = VIEW_BIT(VIEW_GO_HEAP) | VIEW_BIT(VIEW_GO_ALLOC),
-	.probe = ghsrc_probe,
-	.configure = ghsrc_configure,
-	.attach = ghsrc_attach,
-	.collect = ghsrc_collect,
-	.detach = ghsrc_detach,
-};
+const struct source_ops goheap_source =
+	SOURCE_OPS(ghsrc, "go-heap", VIEW_BIT(VIEW_GO_HEAP) | VIEW_BIT(VIEW_GO_ALLOC));

@@ -13,6 +13,7 @@
 
 #include "bpfio/deltas.h"
 #include "bpfio/growmap.h"
+#include "bpfio/links.h"
 #include "bpfio/mapdump.h"
 #include "bpfio/object.h"
 #include "bpfio/stackstore.h"
@@ -31,8 +32,7 @@ struct gsrc {
 	struct leakscope_bpf *skel;
 	uint64_t addrs[MAX_RET_PROBES]; /* where the creation probe goes */
 	int naddrs, reg;
-	struct bpf_link *links[MAX_RET_PROBES];
-	int nlinks;
+	struct links links;
 	struct modfile *mf;
 	const struct gobin *gb;
 	struct go_runtime rt;
@@ -188,14 +188,11 @@ static int gsrc_attach(struct session *s, void *state)
 		return err;
 	}
 
-	for (int i = 0; i < g->naddrs; i++) {
-		g->links[g->nlinks] = uprobe_attach(s->pid, g->skel->progs.go_newproc, s->exe_path,
-						    g->mf->elf, g->addrs[i], 0, "goroutine creation",
-						    &s->fatal);
-		if (!g->links[g->nlinks])
+	for (int i = 0; i < g->naddrs; i++)
+		if (!links_add(&g->links, uprobe_attach(s->pid, g->skel->progs.go_newproc,
+							s->exe_path, g->mf->elf, g->addrs[i], 0,
+							"goroutine creation", &s->fatal)))
 			return -ENOENT;
-		g->nlinks++;
-	}
 	log_debug("goroutine creation probe: %d site(s), first at 0x%llx (%s)", g->naddrs,
 		  (unsigned long long)g->addrs[0],
 		  g->reg == GO_NEWG_RBX ? "runqput call" : "newproc1 RET");
@@ -259,8 +256,8 @@ static int gsrc_collect(struct session *s, void *state)
 	if (err == -EAGAIN)
 		return 0;
 	if (err) {
-		snprintf(vi->note, sizeof(vi->note), "cannot read the goroutine list: %s",
-			 g->rt_why);
+		view_note(vi, "cannot read the goroutine list: %s",
+			  g->rt_why);
 		return 0;
 	}
 	if (!g->baseline_done)
@@ -333,12 +330,12 @@ static int gsrc_collect(struct session *s, void *state)
 	vi->drops = c[GO_CNT_GMAP_FULL] + c[GO_CNT_SITE_FULL] + c[GO_CNT_STACK_FULL] +
 		    g->stacks_missing;
 	vi->untracked = untracked;
-	vi->note[0] = 0;
+	view_note(vi, "%s", "");
 	if (untracked)
-		snprintf(vi->note, sizeof(vi->note),
-			 "%lld goroutines existed before attach: shown by the go statement that "
-			 "created them (one frame), not a full stack",
-			 (long long)untracked);
+		view_note(vi,
+			  "%lld goroutines existed before attach: shown by the go statement that "
+			  "created them (one frame), not a full stack",
+			  (long long)untracked);
 	return 0;
 }
 
@@ -353,8 +350,7 @@ static void gsrc_detach(void *state)
 {
 	struct gsrc *g = state;
 
-	for (int i = 0; i < g->nlinks; i++)
-		bpf_link__destroy(g->links[i]);
+	links_destroy(&g->links);
 	growmap_free(&g->records);
 	map_dump_free(&g->gmap);
 	map_dump_free(&g->sites);
@@ -364,13 +360,5 @@ static void gsrc_detach(void *state)
 	free(g);
 }
 
-const struct source_ops goroutine_source = {
-	.name = "goroutines",
-	.views = VIEW_BIT(VIEW_GOROUTINES),
-	.probe = gsrc_probe,
-	.configure = gsrc_configure,
-	.attach = gsrc_attach,
-	.collect = gsrc_collect,
-	.tick = gsrc_tick,
-	.detach = gsrc_detach,
-};
+const struct source_ops goroutine_source =
+	SOURCE_OPS(gsrc, "goroutines", VIEW_BIT(VIEW_GOROUTINES), .tick = gsrc_tick);

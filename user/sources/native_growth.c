@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "bpfio/deltas.h"
+#include "bpfio/links.h"
 #include "bpfio/mapdump.h"
 #include "bpfio/object.h"
 #include "bpfio/stackstore.h"
@@ -39,8 +40,7 @@ struct table {
 
 struct gsrc {
 	struct leakscope_bpf *skel;
-	struct bpf_link *links[8];
-	int nlinks;
+	struct links links;
 	struct hmap tables; /* struct modfile * -> struct table */
 	uint32_t rows_used;
 	unsigned maps_gen; /* of the target's mappings the modules map describes */
@@ -129,8 +129,7 @@ static void update_modules(struct session *s, struct gsrc *g)
 
 static void gsrc_free(struct gsrc *g)
 {
-	for (int i = 0; i < g->nlinks; i++)
-		bpf_link__destroy(g->links[i]);
+	links_destroy(&g->links);
 	map_dump_free(&g->sites);
 	hmap_free(&g->tables);
 	hmap_free(&g->sites_of);
@@ -192,7 +191,7 @@ static int gsrc_attach(struct session *s, void *state)
 				  bpf_program__name(prog), strerror(-err));
 			return err;
 		}
-		g->links[g->nlinks++] = l;
+		links_add(&g->links, l);
 	}
 	s->views[VIEW_NATIVE_GROWTH].active = true;
 	return 0;
@@ -287,12 +286,12 @@ static int gsrc_collect(struct session *s, void *state)
 		sm->live_bytes += cum->bytes - cum->released;
 	}
 	vi->drops = c[GROWTH_CNT_SITES_FULL] + c[GROWTH_CNT_STACK_FULL] + g->stacks_missing;
-	snprintf(vi->note, sizeof(vi->note),
-		 "growth attribution, not outstanding allocations: memory the process grew by "
-		 "since attach, charged to the stack that first wrote each new anonymous page "
-		 "(4 KiB) or made each new mapping (less what it unmapped); heap trimmed since, "
-		 "not attributed: %llu KiB",
-		 (unsigned long long)c[GROWTH_CNT_BRK_SHRUNK] / 1024);
+	view_note(vi,
+		  "growth attribution, not outstanding allocations: memory the process grew by "
+		  "since attach, charged to the stack that first wrote each new anonymous page "
+		  "(4 KiB) or made each new mapping (less what it unmapped); heap trimmed since, "
+		  "not attributed: %llu KiB",
+		  (unsigned long long)c[GROWTH_CNT_BRK_SHRUNK] / 1024);
 	return 0;
 }
 
@@ -301,12 +300,5 @@ static void gsrc_detach(void *state)
 	gsrc_free(state);
 }
 
-const struct source_ops growth_source = {
-	.name = "growth",
-	.views = VIEW_BIT(VIEW_NATIVE_GROWTH),
-	.probe = gsrc_probe,
-	.configure = gsrc_configure,
-	.attach = gsrc_attach,
-	.collect = gsrc_collect,
-	.detach = gsrc_detach,
-};
+const struct source_ops growth_source =
+	SOURCE_OPS(gsrc, "growth", VIEW_BIT(VIEW_NATIVE_GROWTH));

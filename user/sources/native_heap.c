@@ -21,6 +21,7 @@
 
 #include "bpfio/deltas.h"
 #include "bpfio/growmap.h"
+#include "bpfio/links.h"
 #include "bpfio/mapdump.h"
 #include "bpfio/object.h"
 #include "bpfio/stackstore.h"
@@ -82,8 +83,7 @@ struct nstack {
 
 struct nsrc {
 	struct leakscope_bpf *skel;
-	struct bpf_link **links;
-	size_t nlinks;
+	struct links links;
 	size_t news_seen; /* of the target's mapping news (target/maps.h), how many looked at */
 	size_t nfixups;
 	int nfuncs;		   /* allocator functions probed */
@@ -150,8 +150,7 @@ static int attach_one(struct session *s, struct nsrc *n, const char *path,
 			 strerror(-err));
 		return err;
 	}
-	n->links = xrealloc(n->links, (n->nlinks + 1) * sizeof(*n->links));
-	n->links[n->nlinks++] = l;
+	links_add(&n->links, l);
 	return 0;
 }
 
@@ -283,9 +282,7 @@ static int scan_files(struct session *s, struct nsrc *n, bool dry)
 
 static void nsrc_free(struct nsrc *n)
 {
-	for (size_t i = 0; i < n->nlinks; i++)
-		bpf_link__destroy(n->links[i]);
-	free(n->links);
+	links_destroy(&n->links);
 	growmap_free(&n->allocs);
 	map_dump_free(&n->sites);
 	map_dump_free(&n->allocs_now);
@@ -498,10 +495,10 @@ static int nsrc_collect(struct session *s, void *state)
 	__u64 *c = n->skel->bss->nat_counters;
 	vi->drops = c[NAT_CNT_ALLOCS_FULL] + c[NAT_CNT_SITES_FULL] + c[NAT_CNT_STACK_FULL] +
 		    n->stacks_missing;
-	snprintf(vi->note, sizeof(vi->note),
-		 "blocks allocated since attach and not freed yet (%d allocator functions "
-		 "probed); %llu failed allocations not counted",
-		 n->nfuncs, (unsigned long long)c[NAT_CNT_FAILED]);
+	view_note(vi,
+		  "blocks allocated since attach and not freed yet (%d allocator functions "
+		  "probed); %llu failed allocations not counted",
+		  n->nfuncs, (unsigned long long)c[NAT_CNT_FAILED]);
 	return 0;
 }
 
@@ -517,13 +514,5 @@ static void nsrc_detach(void *state)
 	nsrc_free(state);
 }
 
-const struct source_ops native_source = {
-	.name = "native heap",
-	.views = VIEW_BIT(VIEW_NATIVE_HEAP),
-	.probe = nsrc_probe,
-	.configure = nsrc_configure,
-	.attach = nsrc_attach,
-	.collect = nsrc_collect,
-	.tick = nsrc_tick,
-	.detach = nsrc_detach,
-};
+const struct source_ops native_source =
+	SOURCE_OPS(nsrc, "native heap", VIEW_BIT(VIEW_NATIVE_HEAP), .tick = nsrc_tick);

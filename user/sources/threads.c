@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "bpfio/deltas.h"
+#include "bpfio/links.h"
 #include "bpfio/mapdump.h"
 #include "bpfio/object.h"
 #include "bpfio/stackstore.h"
@@ -60,9 +61,7 @@ struct tsrc {
 	uint64_t go_probe; /* where the Go runtime starts an M (0: not found) */
 	bool go_at_entry;
 	const char *go_func;
-	struct bpf_link **links; /* uprobes */
-	int nlinks;
-	struct bpf_link *newtask_link, *exit_link;
+	struct links links; /* uprobes, then the tracepoints */
 	size_t news_seen; /* of the target's mapping news (target/maps.h), how many looked at */
 	uint64_t mstart_lo, mstart_hi; /* runtime.mstart, link-time (Go) */
 	struct lib_probe *libs; /* files defining pthread_create; the first nlibs_done probed */
@@ -157,8 +156,7 @@ static int attach_probe(struct session *s, struct tsrc *t, struct bpf_program *p
 
 	if (!l)
 		return -ENOENT; /* *f says why */
-	t->links = xrealloc(t->links, (t->nlinks + 1) * sizeof(*t->links));
-	t->links[t->nlinks++] = l;
+	links_add(&t->links, l);
 	return 0;
 }
 
@@ -433,9 +431,8 @@ static int tsrc_attach(struct session *s, void *state)
 	if (err)
 		return err;
 	/* Tracepoints last: from here on every thread of the target is accounted for. */
-	t->newtask_link = bpf_program__attach(t->skel->progs.thr_newtask);
-	t->exit_link = t->newtask_link ? bpf_program__attach(t->skel->progs.thr_exit) : NULL;
-	if (!t->exit_link) {
+	if (!links_add(&t->links, bpf_program__attach(t->skel->progs.thr_newtask)) ||
+	    !links_add(&t->links, bpf_program__attach(t->skel->progs.thr_exit))) {
 		err = -errno;
 		fatal_set(&s->fatal, err == -EPERM ? EXIT_PERMISSION : EXIT_KERNEL,
 			  "cannot attach the thread tracepoints (task_newtask, sched_process_exit): %s",
@@ -589,20 +586,15 @@ static int tsrc_collect(struct session *s, void *state)
 	vi->drops = c[THR_CNT_MAP_FULL] + c[THR_CNT_SITE_FULL] + c[THR_CNT_STACK_FULL] +
 		    t->stacks_missing;
 	vi->untracked = pre;
-	vi->note[0] = 0;
+	view_note(vi, "%s", "");
 	if (pre)
-		snprintf(vi->note, sizeof(vi->note),
-			 "%lld %s existed before attach: shown together, by name, without a "
-			 "creation stack",
-			 (long long)pre, pre == 1 ? "thread" : "threads");
-	if (untracked) {
-		size_t len = strlen(vi->note);
-
-		snprintf(vi->note + len, sizeof(vi->note) - len,
-			 "%s%lld %s created without being seen (counted, no stack)",
-			 len ? "; " : "", (long long)untracked,
-			 untracked == 1 ? "thread was" : "threads were");
-	}
+		view_note(vi,
+			  "%lld %s existed before attach: shown together, by name, without a "
+			  "creation stack",
+			  (long long)pre, pre == 1 ? "thread" : "threads");
+	if (untracked)
+		view_note_add(vi, "%lld %s created without being seen (counted, no stack)",
+			      (long long)untracked, untracked == 1 ? "thread was" : "threads were");
 	log_debug("threads: %zu in the map, %zu in /proc, created %llu, exited %llu, clone "
 		  "without probe %llu, unknown exits %llu",
 		  t->tmap.n, t->tasks.n, (unsigned long long)c[THR_CNT_CREATED],
@@ -615,11 +607,7 @@ static void tsrc_detach(void *state)
 {
 	struct tsrc *t = state;
 
-	bpf_link__destroy(t->exit_link);
-	bpf_link__destroy(t->newtask_link);
-	for (int i = 0; i < t->nlinks; i++)
-		bpf_link__destroy(t->links[i]);
-	free(t->links);
+	links_destroy(&t->links);
 	free(t->libs);
 	map_dump_free(&t->tmap);
 	map_dump_free(&t->smap);
@@ -629,12 +617,5 @@ static void tsrc_detach(void *state)
 	free(t);
 }
 
-const struct source_ops thread_source = {
-	.name = "threads",
-	.views = VIEW_BIT(VIEW_THREADS),
-	.probe = tsrc_probe,
-	.configure = tsrc_configure,
-	.attach = tsrc_attach,
-	.collect = tsrc_collect,
-	.detach = tsrc_detach,
-};
+const struct source_ops thread_source =
+	SOURCE_OPS(tsrc, "threads", VIEW_BIT(VIEW_THREADS));
