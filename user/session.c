@@ -295,6 +295,9 @@ int session_collect(struct session *s)
 		series_drop_interval(&s->series);
 		return -ESRCH;
 	}
+	/* Notes say what holds for this interval: each source sets what applies. */
+	for (int v = 0; v < VIEW__MAX; v++)
+		s->views[v].note[0] = 0;
 	for (int i = 0; i < s->nact; i++) {
 		int err = s->act[i].ops->collect(s, s->act[i].state);
 
@@ -330,6 +333,13 @@ void session_report(struct session *s, FILE *out, enum report_end end)
 
 void session_detach(struct session *s)
 {
+	int nmaps;
+
+	if (s->bpf && s->nact) {
+		uint64_t mem = bpfobj_memory(s->bpf, &nmaps);
+
+		log_debug("BPF map memory at the end: %.1f MiB in %d maps", mem / 1048576.0, nmaps);
+	}
 	/* Probes first (the sources), then the object they ran from. */
 	for (int i = 0; i < s->nact; i++)
 		s->act[i].ops->detach(s->act[i].state);

@@ -330,7 +330,6 @@ static int gsrc_collect(struct session *s, void *state)
 	vi->drops = c[GO_CNT_GMAP_FULL] + c[GO_CNT_SITE_FULL] + c[GO_CNT_STACK_FULL] +
 		    g->stacks_missing;
 	vi->untracked = untracked;
-	view_note(vi, "%s", "");
 	if (untracked)
 		view_note(vi,
 			  "%lld goroutines existed before attach: shown by the go statement that "

@@ -586,7 +586,6 @@ static int tsrc_collect(struct session *s, void *state)
 	vi->drops = c[THR_CNT_MAP_FULL] + c[THR_CNT_SITE_FULL] + c[THR_CNT_STACK_FULL] +
 		    t->stacks_missing;
 	vi->untracked = pre;
-	view_note(vi, "%s", "");
 	if (pre)
 		view_note(vi,
 			  "%lld %s existed before attach: shown together, by name, without a "
