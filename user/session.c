@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -150,21 +151,16 @@ int session_resolve_target(struct session *s, char **launch_path)
 			  s->target.exe, mf->gb->version, GO_MIN_MINOR);
 		return -ENOTSUP;
 	}
-	if (!mf->gb->have_offsets) {
-		if (mf->gb->minor)
-			fatal_set(&s->fatal, EXIT_UNSUPPORTED,
-				  "%s is built with %s, which this leakscope does not know, and the "
-				  "binary has no DWARF to learn the runtime's layout from: build "
-				  "without -ldflags=-w, or update leakscope (tools/go-offsets.sh adds "
-				  "a Go version)",
-				  s->target.exe, mf->gb->version);
-		else
-			fatal_set(&s->fatal, EXIT_UNSUPPORTED,
-				  "%s is a Go program whose Go version cannot be recognised (no build "
-				  "info) and it has no DWARF: leakscope cannot trace it safely",
-				  s->target.exe);
-		return -ENOTSUP;
-	}
+	/* A release we have no layout for: each view checks the live process, or stays out. */
+	if (mf->gb->assumed)
+		log_warn("%s is built with %s, which this leakscope does not know, %s: the views "
+			 "that need the runtime's layout try go1.%d's on the live process and are "
+			 "left out, each with its reason, when it does not fit (update leakscope: "
+			 "tools/go-offsets.sh adds a Go release)",
+			 s->target.exe, mf->gb->version[0] ? mf->gb->version : "an unrecognised Go",
+			 mf->elf->has_debug ? "and its DWARF does not pass leakscope's checks"
+					    : "and it has no DWARF to learn the layout from",
+			 go_offsets_newest()->go_minor);
 	if (!mf->gb->pcln) {
 		fatal_set(&s->fatal, EXIT_UNSUPPORTED,
 			  "%s: its Go symbol table (.gopclntab) cannot be read (%s)", s->target.exe,
@@ -174,6 +170,26 @@ int session_resolve_target(struct session *s, char **launch_path)
 	return 0;
 }
 
+
+void session_view_off(struct session *s, enum view_kind v, const char *fmt, ...)
+{
+	char why[512];
+	va_list ap;
+
+	if (s->views[v].off)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	s->views[v].active = false;
+	s->views[v].off = true;
+	if (s->target.is_go)
+		log_warn("%s view switched off: %s; the other views go on (please report this line "
+			 "with the Go version, %s)",
+			 view_name(v), why, s->target.go_version);
+	else
+		log_warn("%s view switched off: %s; the other views go on", view_name(v), why);
+}
 
 enum view_choice session_view_choice(const struct session *s, enum view_kind v)
 {

@@ -122,6 +122,14 @@ extern const struct source_ops growth_source;
 enum view_choice { VIEW_BY_DEFAULT, VIEW_ASKED, VIEW_LEFT_OUT };
 enum view_choice session_view_choice(const struct session *s, enum view_kind v);
 
+/*
+ * Switch view v off for the rest of the session, because its data cannot be
+ * vouched for: one warning line that names the view, the reason and the Go
+ * release; the view is never printed again, and the others go on.
+ */
+void session_view_off(struct session *s, enum view_kind v, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* Find the target: the process (-p) or the program to start (-- COMMAND). */
 int session_resolve_target(struct session *s, char **launch_path);
 /* Start the command, held before exec; returns the fd whose write lets it run. */

@@ -53,24 +53,20 @@ else
 	fail "nothing to trace (static, stripped, not Go)" "cannot build a static program: $(head -2 "$tmp/gcc.err")"
 fi
 
-# Go versions leakscope does not know: a Go binary without DWARF whose build info
-# claims another release (same length, so the file stays valid).
+# A Go release older than leakscope supports: a Go binary without DWARF whose build
+# info claims go1.16 (same length, so the file stays valid). Releases newer than it
+# knows are traced view by view: tests/cases/gorelease.sh.
 read -r gover gocmd <<<"$(go_toolchains | head -1)"
 bin=$(build_go goleak stripped "$gover" $gocmd)
-for fake in go1.99.1 go1.16.9; do
-	cp "$bin" "$tmp/goleak-$fake"
-	GOVER=$gover FAKE=$fake perl -pi -e 's/\Q$ENV{GOVER}\E(?=[^0-9])/$ENV{FAKE}/g' "$tmp/goleak-$fake"
-	"$tmp/goleak-$fake" -pre 1 -leak 0 -duration 20s &
-	p=$!
-	sleep 0.3
-	if [ $fake = go1.99.1 ]; then
-		expect "unknown newer Go version" 4 "built with go1.99.1, which this leakscope does not know" "$LEAKSCOPE" -p $p
-	else
-		expect "too old Go version" 4 "built with go1.16.9, older than the oldest Go leakscope supports" "$LEAKSCOPE" -p $p
-	fi
-	kill $p 2>/dev/null
-	wait $p 2>/dev/null
-done
+fake=go1.16.9
+cp "$bin" "$tmp/goleak-$fake"
+GOVER=$gover FAKE=$fake perl -pi -e 's/\Q$ENV{GOVER}\E(?=[^0-9])/$ENV{FAKE}/g' "$tmp/goleak-$fake"
+"$tmp/goleak-$fake" -pre 1 -leak 0 -duration 20s &
+p=$!
+sleep 0.3
+expect "too old Go version" 4 "built with go1.16.9, older than the oldest Go leakscope supports" "$LEAKSCOPE" -p $p
+kill $p 2>/dev/null
+wait $p 2>/dev/null
 
 # Environment.
 bin=$(build_go goleak default "$gover" $gocmd)

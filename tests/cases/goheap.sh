@@ -14,48 +14,6 @@ LEAK=20000
 
 # pprof_inuse FILE FUNC: scaled in-use bytes of the records whose stack holds FUNC,
 # from a debug=1 heap profile (the header prints heap/<2*MemProfileRate>).
-pprof_inuse() {
-	awk -v fn="$2" '
-	/^heap profile:/ { split($0, a, "@ heap/"); rate = (a[2] + 0) / 2 }
-	/^[0-9]+: [0-9]+ \[/ { flush(); objs = $1 + 0; bytes = $2 + 0; hit = 0; inrec = 1; next }
-	/^#/ { if (inrec && index($0, fn)) hit = 1; next }
-	{ flush(); inrec = 0 }
-	function flush() {
-		if (inrec && hit && objs > 0) {
-			s = rate > 1 ? 1 / (1 - exp(-(bytes / objs) / rate)) : 1
-			total += bytes * s
-		}
-		inrec = 0; hit = 0
-	}
-	END { flush(); printf "%.0f\n", total }' "$1"
-}
-
-# http_get HOST:PORT PATH: body of a plain HTTP/1.0 GET (bash's /dev/tcp: no curl needed).
-http_get() {
-	local addr=$1 path=$2
-	exec 3<>"/dev/tcp/${addr%:*}/${addr#*:}" || return 1
-	printf 'GET %s HTTP/1.0\r\nHost: %s\r\n\r\n' "$path" "$addr" >&3
-	sed '1,/^\r$/d' <&3
-	exec 3<&-
-}
-
-# start_target BIN DIR ARGS...: start it, wait until it reports ready; prints its pid.
-start_target() {
-	local bin=$1 dir=$2
-	shift 2
-	"$bin" -status "$dir/status" "$@" >"$dir/target.out" 2>&1 &
-	local pid=$!
-	wait_for 10 grep -q 'ready 1' "$dir/status" || { kill $pid; return 1; }
-	echo $pid
-}
-
-# stack_sum FILE FILTER FIELD FUNC: sum of FIELD over stack records matching FILTER
-# whose frames hold FUNC.
-stack_sum() {
-	jq -s "[.[] | select(.type==\"stack\" and $2) | select(.frames | map(.func) | index(\"$4\"))
-		| .$3] | add // 0" "$1"
-}
-
 profiled_case() {
 	local name=$1 bin=$2 dir tpid
 	dir=$(mktemp -d /tmp/leakscope-goheap.XXXXXX)

@@ -3,7 +3,7 @@
 # go_toolchains prints "VERSION GOCMD" lines: the machine's go, Debian's golang-1.19,
 # and the releases named in $LEAKSCOPE_GO_EXTRA fetched through GOTOOLCHAIN (the
 # module proxy), each only if it works here.
-: "${LEAKSCOPE_GO_EXTRA=go1.22.12 go1.24.11}"
+: "${LEAKSCOPE_GO_EXTRA=go1.22.12 go1.24.11 go1.27.3}"
 
 _gt_toolchains_cache=""
 
@@ -30,7 +30,8 @@ go_toolchains() {
 }
 
 # build_go TARGET FLAVOR VERSION GOCMD...: prints the binary's path.
-# FLAVOR: default | stripped (-ldflags=-s -w) | pie (-buildmode=pie) | stripped-pie,
+# FLAVOR: default | stripped (-ldflags=-s -w) | pie (-buildmode=pie) | stripped-pie |
+# uncompressed (DWARF left uncompressed),
 # optionally +TAGS for build tags, e.g. stripped+pprof.
 build_go() {
 	local target=$1 flavor=$2 version=$3
@@ -45,6 +46,7 @@ build_go() {
 	stripped) args+=(-ldflags=-s\ -w) ;;
 	pie) args+=(-buildmode=pie) ;;
 	stripped-pie) args+=(-buildmode=pie -ldflags=-s\ -w) ;;
+	uncompressed) args+=(-ldflags=-compressdwarf=false) ;; # DWARF a test can patch
 	*) echo "build_go: unknown flavor $flavor" >&2; return 1 ;;
 	esac
 	if [ -x "$out" ] && [ -z "$(find "$src" -newer "$out" -type f)" ]; then
@@ -78,4 +80,50 @@ status_get() {
 # within PCT A B: |A - B| <= PCT% of B (B > 0).
 within() {
 	awk -v p="$1" -v a="$2" -v b="$3" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(b > 0 && d <= b * p / 100) }'
+}
+
+# The Go heap targets' helpers (tests/targets/goheap):
+
+# pprof_inuse FILE FUNC: in-use bytes of the stacks holding FUNC in a debug=1 heap
+# profile, scaled the way pprof scales.
+pprof_inuse() {
+	awk -v fn="$2" '
+	/^heap profile:/ { split($0, a, "@ heap/"); rate = (a[2] + 0) / 2 }
+	/^[0-9]+: [0-9]+ \[/ { flush(); objs = $1 + 0; bytes = $2 + 0; hit = 0; inrec = 1; next }
+	/^#/ { if (inrec && index($0, fn)) hit = 1; next }
+	{ flush(); inrec = 0 }
+	function flush() {
+		if (inrec && hit && objs > 0) {
+			s = rate > 1 ? 1 / (1 - exp(-(bytes / objs) / rate)) : 1
+			total += bytes * s
+		}
+		inrec = 0; hit = 0
+	}
+	END { flush(); printf "%.0f\n", total }' "$1"
+}
+
+# http_get HOST:PORT PATH: body of a plain HTTP/1.0 GET (bash's /dev/tcp: no curl needed).
+http_get() {
+	local addr=$1 path=$2
+	exec 3<>"/dev/tcp/${addr%:*}/${addr#*:}" || return 1
+	printf 'GET %s HTTP/1.0\r\nHost: %s\r\n\r\n' "$path" "$addr" >&3
+	sed '1,/^\r$/d' <&3
+	exec 3<&-
+}
+
+# start_target BIN DIR ARGS...: start it, wait until it reports ready; prints its pid.
+start_target() {
+	local bin=$1 dir=$2
+	shift 2
+	"$bin" -status "$dir/status" "$@" >"$dir/target.out" 2>&1 &
+	local pid=$!
+	wait_for 10 grep -q 'ready 1' "$dir/status" || { kill $pid; return 1; }
+	echo $pid
+}
+
+# stack_sum FILE FILTER FIELD FUNC: sum of FIELD over stack records matching FILTER
+# whose frames hold FUNC.
+stack_sum() {
+	jq -s "[.[] | select(.type==\"stack\" and $2) | select(.frames | map(.func) | index(\"$4\"))
+		| .$3] | add // 0" "$1"
 }

@@ -16,7 +16,7 @@ else
 	skip() { printf '  SKIP  %s: %s\n' "$1" "${*:2}"; }
 	testlib_status() { return $_tl_failed; }
 fi
-: "${LEAKSCOPE_GO_OFFSETS_VERSIONS=go1.20.14 go1.21.13 go1.22.12 go1.23.12 go1.24.11 go1.25.4}"
+: "${LEAKSCOPE_GO_OFFSETS_VERSIONS=go1.20.14 go1.21.13 go1.22.12 go1.23.12 go1.24.11 go1.25.4 go1.27.3}"
 
 test_bin=$LEAKSCOPE_BUILD/unit/test_go_offsets
 work=$LEAKSCOPE_BUILD/go_offsets

@@ -17,6 +17,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "golang/offsets.h"
 
 static int failures;
@@ -45,8 +48,57 @@ static void check_lookup(void)
 			CHECK(o->g_goid > o->g_atomicstatus && o->g_gopc < o->g_startpc,
 			      "go1.%d: g offsets out of order", m);
 			CHECK(o->bucket_hdr >= o->bucket_nstk + 8, "go1.%d: bucket header", m);
-			CHECK(o->memrecord_size == 4 * 4 * 8, "go1.%d: memRecord is not 4 cycles", m);
+			CHECK(o->memrecord_size == 4 * o->mrc_size, "go1.%d: memRecord is not 4 cycles",
+			      m);
+			CHECK(o->mrc_size == (m >= 27 ? 16 : 32), "go1.%d: memRecordCycle is %u bytes", m,
+			      o->mrc_size);
+			CHECK(go_offsets_check(o, NULL, 0) == GO_LAYOUT_ALL,
+			      "go1.%d: the table's row fails its own checks", m);
 		}
+	}
+	CHECK(go_offsets_newest()->go_minor == GO_OFFSETS_MAX_MINOR, "newest row is not go1.%d",
+	      GO_OFFSETS_MAX_MINOR);
+}
+
+/* Layouts that lie (a crafted binary's DWARF): each part fails alone, with a reason. */
+static void check_lies(void)
+{
+	const struct go_offsets *row = go_offsets_newest();
+	struct {
+		const char *what;
+		size_t field;
+		uint32_t value;
+		unsigned part;
+		const char *reason;
+	} lies[] = {
+		{"bucket.nstk past the header", offsetof(struct go_offsets, bucket_nstk), 104,
+		 GO_LAYOUT_PROFILE, "past the struct's end"},
+		{"a bucket header larger than the reader's buffer", offsetof(struct go_offsets, bucket_hdr),
+		 4096, GO_LAYOUT_PROFILE, "outside 1.."},
+		{"memRecord not 4 cycles", offsetof(struct go_offsets, memrecord_size), 128,
+		 GO_LAYOUT_PROFILE, "not 4 cycles"},
+		{"g.goid on top of g.atomicstatus", offsetof(struct go_offsets, g_goid), 140,
+		 GO_LAYOUT_G, "overlap"},
+		{"g larger than the reader bounds", offsetof(struct go_offsets, g_size), 1u << 20,
+		 GO_LAYOUT_G, "outside 1.."},
+		{"heapStatsDelta arrays past its end", offsetof(struct go_offsets, nsizeclasses), 200,
+		 GO_LAYOUT_HEAPSTATS, "past the struct's end"},
+		{"absurd size-class count", offsetof(struct go_offsets, nsizeclasses), 0xffffffffu,
+		 GO_LAYOUT_HEAPSTATS, "size classes"},
+		{"gcController field unset (DWARF lacked it)",
+		 offsetof(struct go_offsets, gcc_total_alloc), 0xffffffffu, GO_LAYOUT_PACER,
+		 "past the struct's end"},
+	};
+
+	for (size_t i = 0; i < sizeof(lies) / sizeof(lies[0]); i++) {
+		struct go_offsets o = *row;
+		char why[160];
+		unsigned ok;
+
+		*(uint32_t *)((char *)&o + lies[i].field) = lies[i].value;
+		ok = go_offsets_check(&o, why, sizeof(why));
+		CHECK(ok == (GO_LAYOUT_ALL & ~lies[i].part), "%s: parts 0x%x pass", lies[i].what, ok);
+		CHECK(strstr(why, lies[i].reason), "%s: reason \"%s\"", lies[i].what, why);
 	}
 }
 
@@ -79,6 +131,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	check_lookup();
+	check_lies();
 	check_not_elf();
 
 	row = go_offsets_for_version(minor);
@@ -105,6 +158,8 @@ int main(int argc, char **argv)
 	CHECK(n == (int)go_offsets_nfields, "%s: DWARF gave %d of %zu fields", argv[1], n,
 	      go_offsets_nfields);
 	CHECK(d.go_minor == minor, "go_minor changed to %d", d.go_minor);
+	CHECK(go_offsets_check(&d, NULL, 0) == GO_LAYOUT_ALL, "%s: its DWARF layout fails the checks",
+	      argv[1]);
 	if (row) {
 		for (size_t i = 0; i < go_offsets_nfields; i++) {
 			const struct go_offsets_field *f = &go_offsets_fields[i];

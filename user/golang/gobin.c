@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
-#include <string.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -115,10 +114,126 @@ static int open_pclntab(struct gobin *gb)
 	return -ENOENT;
 }
 
+static const char *const part_names[] = {"runtime.g", "the heap profile (runtime.bucket)",
+					 "runtime.gcControllerState", "runtime.mstats.heapStats"};
+
+/* Apply LEAKSCOPE_TEST_LAYOUT="field=value,...": a layout forced on a release, for tests. */
+static void test_override(struct go_offsets *o)
+{
+	const char *env = getenv("LEAKSCOPE_TEST_LAYOUT");
+	char *copy, *tok, *save;
+
+	if (!env)
+		return;
+	copy = xstrdup(env);
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(tok, '=');
+
+		if (!eq)
+			continue;
+		*eq = 0;
+		for (size_t i = 0; i < go_offsets_nfields; i++)
+			if (!strcmp(go_offsets_fields[i].name, tok))
+				*(uint32_t *)((char *)o + go_offsets_fields[i].off) =
+					strtoul(eq + 1, NULL, 0);
+	}
+	free(copy);
+	log_warn("LEAKSCOPE_TEST_LAYOUT in effect: %s", env);
+}
+
+/*
+ * The runtime's layout: the table's row for the release, then the binary's DWARF
+ * where it has one, part by part, each part only when it passes the checks (a
+ * crafted binary's DWARF must not size leakscope's reads); a part neither gives is
+ * taken from the newest row, marked assumed, for the live process to confirm.
+ */
+static void pick_layout(struct gobin *gb)
+{
+	const struct go_offsets *row = gb->minor ? go_offsets_for_version(gb->minor) : NULL;
+	unsigned row_ok = 0, dwarf_ok = 0;
+	char why[160] = "";
+
+	if (row) {
+		gb->off = *row;
+		row_ok = go_offsets_check(row, NULL, 0);
+		gb->offsets_source = "table";
+	}
+	if (gb->elf->has_debug) {
+		struct go_offsets d;
+		int n;
+
+		/* All-ones: a field DWARF does not give fails the checks. */
+		memset(&d, 0xff, sizeof(d));
+		n = go_offsets_from_dwarf(gb->elf->fd, &d);
+		if (n > 0)
+			dwarf_ok = go_offsets_check(&d, why, sizeof(why));
+		for (size_t i = 0; n > 0 && i < go_offsets_nfields; i++) {
+			const struct go_offsets_field *f = &go_offsets_fields[i];
+			unsigned part = go_offsets_field_part(f);
+			uint32_t v = go_offsets_get(&d, f);
+
+			if (part ? (dwarf_ok & part) : v != 0xffffffffu)
+				*(uint32_t *)((char *)&gb->off + f->off) = v;
+		}
+		for (int p = 0; n > 0 && p < 4; p++) {
+			if (dwarf_ok & (1u << p))
+				continue;
+			if (row_ok & (1u << p))
+				log_warn("%s: its DWARF describes %s in a way that fails leakscope's "
+					 "checks (%s): using leakscope's own go1.%d layout for it",
+					 gb->elf->path, part_names[p], why, gb->minor);
+			else
+				log_warn("%s: its DWARF describes %s in a way that fails leakscope's "
+					 "checks (%s): the newest layout leakscope knows is tried on "
+					 "the live process instead",
+					 gb->elf->path, part_names[p], why);
+		}
+		if (dwarf_ok)
+			gb->offsets_source = row ? "table+DWARF" : "DWARF";
+	}
+	gb->layout = row_ok | dwarf_ok;
+	if (gb->layout == GO_LAYOUT_ALL)
+		goto done;
+	/* Unknown release: the newest layout we know, for each part nothing else gave. */
+	if (!row) {
+		const struct go_offsets *newest = go_offsets_newest();
+
+		for (size_t i = 0; i < go_offsets_nfields; i++) {
+			const struct go_offsets_field *f = &go_offsets_fields[i];
+			unsigned part = go_offsets_field_part(f);
+
+			if (part && !(gb->layout & part))
+				*(uint32_t *)((char *)&gb->off + f->off) = go_offsets_get(newest, f);
+		}
+		gb->assumed = GO_LAYOUT_ALL & ~gb->layout;
+		gb->layout = GO_LAYOUT_ALL;
+		if (!gb->offsets_source)
+			gb->offsets_source = "assumed";
+	}
+	if (why[0])
+		snprintf(gb->layout_why, sizeof(gb->layout_why), "%s", why);
+done:
+	test_override(&gb->off);
+	if (getenv("LEAKSCOPE_TEST_LAYOUT"))
+		gb->layout &= go_offsets_check(&gb->off, gb->layout_why, sizeof(gb->layout_why));
+	gb->off.go_minor = gb->minor;
+}
+
+const char *gobin_layout_desc(const struct gobin *gb, unsigned part, char *buf, size_t len)
+{
+	const struct go_offsets *newest = go_offsets_newest();
+
+	if (gb->assumed & part)
+		snprintf(buf, len, "go1.%d's layout, assumed for %s", newest->go_minor,
+			 gb->version[0] ? gb->version : "an unknown Go release");
+	else
+		snprintf(buf, len, "%s's layout", gb->version[0] ? gb->version : "this Go release's");
+	return buf;
+}
+
 int gobin_open(struct elf_file *elf, struct gobin **out)
 {
 	struct gobin *gb = xcalloc(1, sizeof(*gb));
-	const struct go_offsets *row;
 
 	gb->elf = elf;
 	read_version(gb);
@@ -129,24 +244,7 @@ int gobin_open(struct elf_file *elf, struct gobin **out)
 	}
 	gb->minor = gobin_parse_minor(gb->version);
 
-	/* The table row is the base; DWARF, when the binary has it, is the truth. */
-	row = gb->minor ? go_offsets_for_version(gb->minor) : NULL;
-	if (row) {
-		gb->off = *row;
-		gb->have_offsets = true;
-		gb->offsets_source = "table";
-	}
-	if (elf->has_debug) {
-		struct go_offsets d = gb->off;
-		int n = go_offsets_from_dwarf(elf->fd, &d);
-
-		if (n > 0) {
-			gb->off = d;
-			gb->off.go_minor = gb->minor;
-			gb->have_offsets = true;
-			gb->offsets_source = row ? "table+DWARF" : "DWARF";
-		}
-	}
+	pick_layout(gb);
 	*out = gb;
 	return 0;
 }

@@ -24,8 +24,11 @@ struct gobin {
 	char version[48]; /* "go1.26.8", "" if unknown */
 	int minor;	  /* 26 for go1.26.8; 0 if unknown */
 	struct go_offsets off;
-	bool have_offsets;
-	const char *offsets_source; /* "DWARF", "table", "table+DWARF" */
+	unsigned layout;  /* enum go_layout_part: the parts of off that passed the checks */
+	unsigned assumed; /* parts taken from another release's row: only a check of the live
+			   * process can vouch for them */
+	const char *offsets_source; /* "DWARF", "table", "table+DWARF", "assumed" */
+	char layout_why[160];	    /* why a part failed its checks, "" if none did */
 	int pcln_err;		    /* why pcln is NULL */
 	int wrapper_id;		    /* funcID of compiler-generated wrappers, -1 unknown */
 };
@@ -35,6 +38,12 @@ struct gobin {
  * (no .gopclntab and no Go build info).
  */
 int gobin_open(struct elf_file *elf, struct gobin **out);
+
+/*
+ * Whose layout a part is, as users should read it: "go1.27.3's layout" (known or
+ * from DWARF), or "go1.27's layout, assumed for go1.28.0".
+ */
+const char *gobin_layout_desc(const struct gobin *gb, unsigned part, char *buf, size_t len);
 void gobin_close(struct gobin *gb);
 
 /* A runtime function by exact name (from .gopclntab). 0 or -ENOENT. */

@@ -14,7 +14,7 @@
 
 /* Oldest and newest Go minor releases with a table row. */
 #define GO_OFFSETS_MIN_MINOR 19
-#define GO_OFFSETS_MAX_MINOR 26
+#define GO_OFFSETS_MAX_MINOR 27
 
 /*
  * Goroutine status values (runtime2.go, same in every release 1.19..1.26).
@@ -27,7 +27,8 @@
 struct go_offsets {
 	int go_minor; /* 19 for go1.19 */
 
-	/* runtime.g */
+	/* runtime.g: its size, then fields */
+	uint32_t g_size;
 	uint32_t g_atomicstatus, g_goid, g_waitreason, g_parent_goid /* 0 = absent */, g_gopc,
 		g_startpc;
 	/* g.sched.{sp,pc,bp} (g.sched is a runtime.gobuf), g.stack.{lo,hi}, g.m */
@@ -35,12 +36,15 @@ struct go_offsets {
 
 	/* heap profile buckets (runtime.bucket); the stack PCs, nstk of them, start at bucket_hdr */
 	uint32_t bucket_next, bucket_allnext, bucket_typ, bucket_size, bucket_nstk, bucket_hdr;
-	/* runtime.memRecord, right after stk[nstk]: active then future[3], each
-	 * {allocs, frees, alloc_bytes, free_bytes} uintptr */
+	/* runtime.memRecord, right after stk[nstk]: active then future[3], each a
+	 * memRecordCycle {allocs, frees uintptr; up to 1.26 also alloc_bytes,
+	 * free_bytes; from 1.27 bytes are counts times the bucket's size} */
 	uint32_t memrecord_size;
+	uint32_t mrc_size, mrc_allocs, mrc_frees, mrc_alloc_bytes, mrc_free_bytes; /* bytes: 0 = absent */
 
-	/* runtime.gcController (gcControllerState) and runtime.memstats (mstats).
-	 * For atomic.Uint64 fields the offset is that of the value inside. */
+	/* runtime.gcController (gcControllerState) and runtime.memstats (mstats), their
+	 * sizes and fields. For atomic.Uint64 fields the offset is that of the value inside. */
+	uint32_t gcc_size, mstats_size;
 	uint32_t gcc_heap_live, gcc_heap_marked, gcc_total_alloc, gcc_total_free, memstats_numgc;
 
 	/* number of entries in runtime.waitReasonStrings */
@@ -76,6 +80,7 @@ struct go_offsets {
 struct go_offsets_field {
 	const char *name;
 	size_t off; /* offsetof(struct go_offsets, name); each field is a uint32_t */
+	unsigned part; /* enum go_layout_part, 0 for fields no reader uses yet */
 };
 extern const struct go_offsets_field go_offsets_fields[];
 extern const size_t go_offsets_nfields;
@@ -85,8 +90,40 @@ static inline uint32_t go_offsets_get(const struct go_offsets *o, const struct g
 	return *(const uint32_t *)((const char *)o + f->off);
 }
 
-/* Table lookup by minor version; NULL if unknown. */
+/* Table lookup by minor version; NULL if unknown. The newest row: */
 const struct go_offsets *go_offsets_for_version(int go_minor);
+const struct go_offsets *go_offsets_newest(void);
+
+/*
+ * The parts of a layout, each used by one reader. A part is used only when all
+ * its fields lie inside their structs, apart from each other, and its structs are
+ * no larger than the buffers the readers size by the bounds below.
+ */
+enum go_layout_part {
+	GO_LAYOUT_G = 1 << 0,	      /* runtime.g: the goroutine list */
+	GO_LAYOUT_PROFILE = 1 << 1,   /* runtime.bucket, memRecord: heap in use by stack */
+	GO_LAYOUT_PACER = 1 << 2,     /* runtime.gcControllerState: heap at attach, bytes allocated */
+	GO_LAYOUT_HEAPSTATS = 1 << 3, /* runtime.mstats.heapStats: HeapObjects */
+	GO_LAYOUT_ALL = (1 << 4) - 1,
+};
+
+#define GO_MAX_G_SIZE 2048
+#define GO_MAX_BUCKET_HDR 64 /* bytes of runtime.bucket before its stack */
+#define GO_MAX_MEMRECORD 256
+#define GO_MAX_GCC_SIZE 4096
+#define GO_MAX_MSTATS_SIZE 65536
+#define GO_MAX_HSD_SIZE 8192
+#define GO_MAX_SIZECLASSES 256
+#define GO_MAX_WAITREASONS 256
+
+/* Which part a field of struct go_offsets belongs to (0: none, a plain number). */
+unsigned go_offsets_field_part(const struct go_offsets_field *f);
+
+/*
+ * The parts of o that pass the checks above; *why (when not NULL) gets the first
+ * failure, as "runtime.bucket.nstk at 104 is past the struct's end (48)".
+ */
+unsigned go_offsets_check(const struct go_offsets *o, char *why, size_t len);
 
 /*
  * Fill *o from the binary's DWARF (the .debug_* sections Go compresses with

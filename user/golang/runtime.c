@@ -59,7 +59,7 @@ static int find_allgs_by_recipe(struct go_runtime *rt)
 {
 	struct gofunc f;
 	const void *code;
-	uint64_t len_addr, ptr_addr, n = 0, ptr = 0, first = 0, goid = 0;
+	uint64_t len_addr, ptr_addr, n = 0, ptr = 0, first = 0;
 	size_t len;
 
 	if (gobin_func(rt->gb, "runtime.forEachGRace", &f))
@@ -75,9 +75,12 @@ static int find_allgs_by_recipe(struct go_runtime *rt)
 	ptr_addr += rt->bias;
 	if (mem_read(rt->pid, len_addr, &n, 8) || mem_read(rt->pid, ptr_addr, &ptr, 8))
 		return -ENOENT;
-	/* The main goroutine is allgs[0] from the first instruction of main on. */
+	/*
+	 * A list: a count and an array of g pointers. Whether the main goroutine (allgs[0]
+	 * from the first instruction of main on) reads right is check_g_layout()'s to say.
+	 */
 	if (!n || n > GO_MAX_GS || !ptr || (ptr & 7) || mem_read(rt->pid, ptr, &first, 8) ||
-	    !first || mem_read(rt->pid, first + rt->gb->off.g_goid, &goid, 8) || goid != 1)
+	    !first || (first & 7))
 		return -ENOENT;
 	rt->allglen = len_addr;
 	rt->allgptr = ptr_addr;
@@ -164,15 +167,53 @@ static int find_waitreasons(struct go_runtime *rt)
 	return err;
 }
 
+/*
+ * The layout of runtime.g against the live process: the main goroutine, allgs[0]
+ * from the first instruction of main on, has goid 1, a status the runtime knows
+ * and runs runtime.main. -EAGAIN before the runtime made it (a launched program).
+ */
+static int check_g_layout(struct go_runtime *rt)
+{
+	const struct go_offsets *o = &rt->gb->off;
+	uint64_t n = 0, ptr = 0, first = 0, goid = 0, startpc = 0;
+	uint32_t status = 0;
+	struct gofunc mainf;
+	char lay[96];
+
+	if (mem_read(rt->pid, rt->allglen, &n, 8) || mem_read(rt->pid, rt->allgptr, &ptr, 8))
+		return -EFAULT;
+	if (!n)
+		return -EAGAIN;
+	if (n > GO_MAX_GS || !ptr || mem_read(rt->pid, ptr, &first, 8) || !first ||
+	    mem_read(rt->pid, first + o->g_goid, &goid, 8) ||
+	    mem_read(rt->pid, first + o->g_atomicstatus, &status, 4) ||
+	    mem_read(rt->pid, first + o->g_startpc, &startpc, 8) ||
+	    gobin_func(rt->gb, "runtime.main", &mainf) || goid != 1 ||
+	    (status & ~GO_GSTATUS_SCAN) > GO_G_DEADEXTRA || startpc != mainf.entry + rt->bias) {
+		snprintf(rt->why_buf, sizeof(rt->why_buf),
+			 "runtime.g does not fit %s: the main goroutine (allgs[0], found by the "
+			 "%s) reads as goid %llu, status %u, start 0x%llx",
+			 gobin_layout_desc(rt->gb, GO_LAYOUT_G, lay, sizeof(lay)), rt->allgs_how,
+			 (unsigned long long)goid, status, (unsigned long long)startpc);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
 int go_runtime_init(struct go_runtime *rt, pid_t pid, const struct gobin *gb, uint64_t bias,
 		    const char **why)
 {
+	int err;
+
 	memset(rt, 0, sizeof(*rt));
 	rt->pid = pid;
 	rt->gb = gb;
 	rt->bias = bias;
-	if (!gb->have_offsets) {
-		*why = "runtime struct offsets unknown for this Go version";
+	*why = rt->why_buf;
+	if (!(gb->layout & GO_LAYOUT_G)) {
+		snprintf(rt->why_buf, sizeof(rt->why_buf),
+			 "the layout of runtime.g in %s is not one leakscope can vouch for (%s)",
+			 gb->version[0] ? gb->version : "this Go release", gb->layout_why);
 		return -ENOENT;
 	}
 	rt->allglen = go_runtime_var(rt, "runtime.allglen");
@@ -184,6 +225,13 @@ int go_runtime_init(struct go_runtime *rt, pid_t pid, const struct gobin *gb, ui
 		       "did not validate)";
 		return -ENOENT;
 	}
+	err = check_g_layout(rt);
+	if (err == -EAGAIN || err == -EFAULT) {
+		*why = "the Go runtime has not started yet";
+		return -EAGAIN;
+	}
+	if (err)
+		return -ENOENT;
 	if (find_waitreasons(rt))
 		log_warn("runtime.waitReasonStrings not found: waiting goroutines show as "
 			 "\"waiting\" without a reason");
@@ -199,48 +247,19 @@ void go_runtime_free(struct go_runtime *rt)
 	memset(rt, 0, sizeof(*rt));
 }
 
-int go_runtime_scan(struct go_runtime *rt)
+/* Goroutines read per batch: bounds the buffers whatever allglen says. */
+#define SCAN_BATCH 65536
+
+/* Parse one batch of g spans (each span [lo, hi) of a struct g) into rt->gs. */
+static void scan_batch(struct go_runtime *rt, const uint64_t *gptrs, size_t n, uint32_t lo,
+		       uint32_t hi, uint8_t *buf, struct mem_iov *iov)
 {
 	const struct go_offsets *o = &rt->gb->off;
-	uint64_t n = 0, ptr = 0, *gptrs;
-	uint32_t lo, hi;
-	struct mem_iov *iov;
-	uint8_t *buf;
-	int err;
 
-	/* allglen first: allgadd publishes the array before the length. */
-	err = mem_read(rt->pid, rt->allglen, &n, 8);
-	if (!err)
-		err = mem_read(rt->pid, rt->allgptr, &ptr, 8);
-	if (err)
-		return kill(rt->pid, 0) && errno == ESRCH ? -ESRCH : err;
-	if (n > GO_MAX_GS || (n && !ptr))
-		return -EIO;
-	rt->ngs = 0;
-	if (!n)
-		return 0;
-	gptrs = xmalloc(n * 8);
-	if (mem_read(rt->pid, ptr, gptrs, n * 8)) {
-		free(gptrs);
-		return -EIO;
-	}
-
-	/* Read only the span of struct g that holds the fields we use. */
-	lo = MIN(MIN(o->g_atomicstatus, o->g_goid), MIN(o->g_waitreason, o->g_gopc));
-	hi = MAX(MAX(o->g_atomicstatus + 4, o->g_goid + 8),
-		 MAX(o->g_waitreason + 1, MAX(o->g_gopc + 8, o->g_startpc + 8)));
-	lo = MIN(lo, o->g_startpc);
-	buf = xmalloc(n * (hi - lo));
-	iov = xmalloc(n * sizeof(*iov));
-	for (uint64_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++)
 		iov[i] = (struct mem_iov){gptrs[i] + lo, buf + i * (hi - lo), hi - lo, false};
 	mem_readv(rt->pid, iov, n);
-
-	if (rt->cap < n) {
-		rt->cap = n;
-		rt->gs = xrealloc(rt->gs, n * sizeof(*rt->gs));
-	}
-	for (uint64_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		const uint8_t *b = buf + i * (hi - lo) - lo;
 		struct go_g *g = &rt->gs[rt->ngs];
 		uint32_t status;
@@ -254,14 +273,69 @@ int go_runtime_scan(struct go_runtime *rt)
 		g->addr = gptrs[i];
 		g->status = status;
 		memcpy(&g->goid, b + o->g_goid, 8);
+		/* A live goroutine always has its goid and a status the runtime knows. */
+		if (status > GO_G_DEADEXTRA || !g->goid) {
+			rt->implausible++;
+			continue;
+		}
 		memcpy(&g->gopc, b + o->g_gopc, 8);
 		memcpy(&g->startpc, b + o->g_startpc, 8);
 		g->waitreason = b[o->g_waitreason];
 		rt->ngs++;
 	}
+}
+
+int go_runtime_scan(struct go_runtime *rt)
+{
+	const struct go_offsets *o = &rt->gb->off;
+	uint64_t n = 0, ptr = 0, *gptrs;
+	uint32_t lo, hi;
+	struct mem_iov *iov;
+	uint8_t *buf;
+	int err = 0;
+
+	/* allglen first: allgadd publishes the array before the length. */
+	err = mem_read(rt->pid, rt->allglen, &n, 8);
+	if (!err)
+		err = mem_read(rt->pid, rt->allgptr, &ptr, 8);
+	if (err)
+		return kill(rt->pid, 0) && errno == ESRCH ? -ESRCH : err;
+	if (n > GO_MAX_GS || (n && !ptr))
+		return -EIO;
+	rt->ngs = 0;
+	rt->implausible = 0;
+	if (!n)
+		return 0;
+	if (rt->cap < n) {
+		rt->cap = n;
+		rt->gs = xrealloc(rt->gs, n * sizeof(*rt->gs));
+	}
+
+	/* Read only the span of struct g that holds the fields we use (the layout's
+	 * checks keep it inside struct g, at most GO_MAX_G_SIZE bytes). */
+	lo = MIN(MIN(o->g_atomicstatus, o->g_goid), MIN(o->g_waitreason, o->g_gopc));
+	hi = MAX(MAX(o->g_atomicstatus + 4, o->g_goid + 8),
+		 MAX(o->g_waitreason + 1, MAX(o->g_gopc + 8, o->g_startpc + 8)));
+	lo = MIN(lo, o->g_startpc);
+	gptrs = xmalloc(MIN(n, SCAN_BATCH) * 8);
+	buf = xmalloc(MIN(n, SCAN_BATCH) * (hi - lo));
+	iov = xmalloc(MIN(n, SCAN_BATCH) * sizeof(*iov));
+	for (uint64_t done = 0; done < n && !err; done += SCAN_BATCH) {
+		size_t k = MIN(n - done, (uint64_t)SCAN_BATCH);
+
+		if (mem_read(rt->pid, ptr + done * 8, gptrs, k * 8))
+			err = -EIO;
+		else
+			scan_batch(rt, gptrs, k, lo, hi, buf, iov);
+	}
 	free(iov);
 	free(buf);
 	free(gptrs);
+	if (err)
+		return err;
+	/* One may be a goroutine caught mid-creation; more say the layout is not this one. */
+	if (rt->implausible > 2 && rt->implausible * 100 > rt->ngs)
+		return -EBADMSG;
 	return 0;
 }
 
@@ -273,15 +347,22 @@ const char *go_g_state(const struct go_runtime *rt, const struct go_g *g)
 		[GO_G_WAITING] = "waiting", [5] = "moribund",
 		[GO_G_DEAD] = "dead",	  [7] = "enqueue",
 		[GO_G_COPYSTACK] = "copystack", [GO_G_PREEMPTED] = "preempted",
-		[GO_G_LEAKED] = "leaked (GC-proven)",
 	};
-	char buf[32];
+	const char *reason = "waiting";
+	char buf[128];
 
-	if (g->status == GO_G_WAITING) {
-		if (g->waitreason < rt->nwaitreasons && rt->waitreasons[g->waitreason] &&
-		    rt->waitreasons[g->waitreason][0])
-			return rt->waitreasons[g->waitreason];
-		return "waiting";
+	if (g->waitreason < rt->nwaitreasons && rt->waitreasons[g->waitreason] &&
+	    rt->waitreasons[g->waitreason][0])
+		reason = rt->waitreasons[g->waitreason];
+	if (g->status == GO_G_WAITING)
+		return reason;
+	/*
+	 * Go 1.27 (1.26 with GOEXPERIMENT=goroutineleakprofile): the GC of a goroutine
+	 * leak profile proved it can never run again. It still waits where it waited.
+	 */
+	if (g->status == GO_G_LEAKED) {
+		snprintf(buf, sizeof(buf), "%s, proven leaked by the runtime", reason);
+		return intern(buf);
 	}
 	/* A goroutine stopped to have its stack copied or to be preempted is still runnable. */
 	if (g->status == GO_G_COPYSTACK || g->status == GO_G_PREEMPTED)

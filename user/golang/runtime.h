@@ -35,7 +35,8 @@ enum {
 	GO_G_DEAD = 6,
 	GO_G_COPYSTACK = 8,
 	GO_G_PREEMPTED = 9,
-	GO_G_LEAKED = 10,    /* 1.26, GOEXPERIMENT=goroutineleakprofile: GC proved it stuck */
+	GO_G_LEAKED = 10,    /* 1.27 (1.26 with GOEXPERIMENT=goroutineleakprofile): the GC of a
+			      * goroutine leak profile proved it stuck; waitreason kept */
 	GO_G_DEADEXTRA = 11, /* 1.26: dead g parked on an extra M for cgo callbacks */
 };
 
@@ -50,17 +51,25 @@ struct go_runtime {
 	const char *waitreasons_how;
 	struct go_g *gs; /* last scan */
 	size_t ngs, cap;
+	size_t implausible; /* goroutines of the last scan that read as impossible, left out */
+	char why_buf[384];
 };
 
 /*
- * Find the runtime variables. Returns 0 when the goroutine list can be read, or
- * -ENOENT with *why set to a sentence explaining what is missing.
+ * Find the runtime variables and check the layout of runtime.g on the live
+ * process. Returns 0 when the goroutine list can be read, -EAGAIN when the
+ * runtime has not started yet (try again), or -ENOENT with *why set to a
+ * sentence explaining what is missing or does not fit.
  */
 int go_runtime_init(struct go_runtime *rt, pid_t pid, const struct gobin *gb, uint64_t bias,
 		    const char **why);
 void go_runtime_free(struct go_runtime *rt);
 
-/* Read every goroutine that is not dead or idle into rt->gs. 0 or -errno (-ESRCH: exited). */
+/*
+ * Read every goroutine that is not dead or idle into rt->gs. 0 or -errno (-ESRCH:
+ * exited). -EBADMSG when more of them read as impossible (an unknown status, no
+ * goid) than a torn read explains: the layout does not fit.
+ */
 int go_runtime_scan(struct go_runtime *rt);
 
 /* "chan receive", "running", "select", ... interned. */

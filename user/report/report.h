@@ -50,6 +50,7 @@ struct view_hooks {
 /* What a view reports besides its sites: totals, caveats, drops. */
 struct view_info {
 	bool active;
+	bool off;	       /* switched off for the session: its data failed a check */
 	char note[512];	       /* caveats shown under the view's header, "" if none */
 	char header_note[512]; /* shown under the header whatever the rows (the Go heap) */
 	uint64_t drops;	       /* events lost since attach (maps full, stacks lost) */

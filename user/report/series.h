@@ -98,6 +98,7 @@ struct gc_point {
  */
 struct heap_state {
 	bool valid;		 /* a Go heap source reported */
+	bool gc_off;		 /* the GC points failed a check: none is shown */
 	bool profiling;		 /* in-use by stack available (the runtime's heap profile) */
 	int64_t profile_rate;	 /* runtime.MemProfileRate */
 	uint64_t marked_before;	 /* live heap after the last GC before attach */

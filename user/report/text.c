@@ -294,7 +294,9 @@ static void heap_trend(const struct report_ctx *rc, FILE *out, const struct heap
 	const struct gc_point *last = t->last;
 
 	fputs("GO HEAP  ", out);
-	if (last)
+	if (h->gc_off)
+		fputs("live heap after GC switched off (see the warning)", out);
+	else if (last)
 		fprintf(out, "live after last GC %s", bytes(last->heap_marked, false));
 	else if (h->have_marked_before)
 		fprintf(out, "live after last GC %s (before attach)",

@@ -328,6 +328,12 @@ void report_write(const struct report_ctx *r, FILE *out, enum report_end end)
 	}
 	if (heap_trend_build(r, &trend))
 		rows.trend = &trend;
+	/* In use by stack off (no profile, or its data failed a check): no row, no total. */
+	for (int i = 0; i < rows.nviews; i++)
+		if (views[i].view == VIEW_GO_HEAP && (!rows.trend || !rows.trend->now->profiling)) {
+			views[i].n = views[i].shown = 0;
+			memset(&views[i].tot, 0, sizeof(views[i].tot));
+		}
 	if (r->opts.format == OUT_JSON)
 		json_write(r, out, &rows);
 	else

@@ -21,6 +21,7 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <linux/perf_event.h>
 #include <linux/types.h>
 #include <math.h>
@@ -60,8 +61,10 @@ struct bucket {
 	int nstk;
 	uint64_t *pcs;
 	struct site *site;
-	struct mem_record rec;
+	uint8_t raw[GO_MAX_MEMRECORD]; /* the memRecord as read, memrecord_size bytes */
+	struct mem_record rec;	       /* parsed by the layout */
 	bool rec_ok;
+	uint64_t prev_active_allocs, prev_active_frees; /* cumulative: never go down */
 	/* Scaled cumulative counts at the previous interval, for per-interval deltas. */
 	double prev_allocs, prev_alloc_bytes, prev_frees, prev_free_bytes;
 	bool have_prev;
@@ -91,6 +94,8 @@ struct ghsrc {
 	struct cum_deltas samples_seen; /* per stack hash */
 	uint64_t prev_total_alloc, prev_total_alloc_ns;
 	bool have_total_alloc;
+	uint64_t total_alloc; /* runtime's bytes allocated since start, when read (pacer) */
+	bool pacer_ok, objects_ok; /* their data passed the checks so far */
 };
 
 /* Validation bounds for what is read through recipes. */
@@ -102,22 +107,62 @@ static int read_u64(struct ghsrc *h, uint64_t addr, uint64_t *v)
 	return addr ? mem_read(h->s->pid, addr, v, 8) : -ENOENT;
 }
 
+/* What a runtime.bucket's header says, read into a buffer the layout's checks bound. */
+struct bucket_hdr {
+	uint64_t typ, size, nstk, allnext;
+};
+
+static int read_bucket_header(struct ghsrc *h, uint64_t addr, struct bucket_hdr *out)
+{
+	const struct go_offsets *o = &h->gb->off;
+	uint8_t hdr[GO_MAX_BUCKET_HDR];
+
+	if (o->bucket_hdr > sizeof(hdr))
+		return -EINVAL; /* go_offsets_check() keeps it from happening */
+	if (mem_read(h->s->pid, addr, hdr, o->bucket_hdr))
+		return -EIO;
+	memcpy(&out->typ, hdr + o->bucket_typ, 8);
+	memcpy(&out->size, hdr + o->bucket_size, 8);
+	memcpy(&out->nstk, hdr + o->bucket_nstk, 8);
+	memcpy(&out->allnext, hdr + o->bucket_allnext, 8);
+	return 0;
+}
+
+/* The four cycles of a memRecord as read (raw), by the layout. */
+static void parse_record(const struct go_offsets *o, const uint8_t *raw, uint64_t size,
+			 struct mem_record *rec)
+{
+	for (int k = 0; k < 4; k++) {
+		const uint8_t *c = raw + k * o->mrc_size;
+		struct mem_cycle *m = k ? &rec->future[k - 1] : &rec->active;
+
+		memcpy(&m->allocs, c + o->mrc_allocs, 8);
+		memcpy(&m->frees, c + o->mrc_frees, 8);
+		if (o->mrc_alloc_bytes) {
+			memcpy(&m->alloc_bytes, c + o->mrc_alloc_bytes, 8);
+			memcpy(&m->free_bytes, c + o->mrc_free_bytes, 8);
+		} else {
+			/* Go 1.27 keeps counts only: a bucket is one size. */
+			m->alloc_bytes = m->allocs * size;
+			m->free_bytes = m->frees * size;
+		}
+	}
+}
+
 /* A runtime variable, checked by reading it: symbol table first, recipes otherwise. */
 static void find_vars(struct ghsrc *h)
 {
-	const struct go_offsets *o = &h->gb->off;
 	uint64_t v = 0;
 
-	h->mbuckets = go_runtime_var(&h->rt, "runtime.mbuckets");
+	h->mbuckets = (h->gb->layout & GO_LAYOUT_PROFILE) ? go_runtime_var(&h->rt, "runtime.mbuckets")
+							   : 0;
 	if (h->mbuckets && (read_u64(h, h->mbuckets, &v) || (v & 7)))
 		h->mbuckets = 0;
 	if (h->mbuckets && v) {
-		uint64_t hdr[6];
+		struct bucket_hdr bh;
 
 		/* The head bucket must look like a memory bucket. */
-		if (mem_read(h->s->pid, v, hdr, sizeof(hdr)) ||
-		    hdr[o->bucket_typ / 8] != 1 || !hdr[o->bucket_nstk / 8] ||
-		    hdr[o->bucket_nstk / 8] > MAX_NSTK)
+		if (read_bucket_header(h, v, &bh) || bh.typ != 1 || !bh.nstk || bh.nstk > MAX_NSTK)
 			h->mbuckets = 0;
 	}
 	h->mprofcycle = go_runtime_var(&h->rt, "runtime.mProfCycle");
@@ -125,8 +170,10 @@ static void find_vars(struct ghsrc *h)
 	if (h->memprofilerate && (read_u64(h, h->memprofilerate, &v) || v > (1ull << 40)))
 		h->memprofilerate = 0;
 	/* Stripped binaries: learnt from the first GC event (resetLive's receiver). */
-	h->gccontroller = go_runtime_var(&h->rt, "runtime.gcController");
-	h->memstats = go_runtime_var(&h->rt, "runtime.memstats");
+	h->pacer_ok = h->gb->layout & GO_LAYOUT_PACER;
+	h->objects_ok = h->gb->layout & GO_LAYOUT_HEAPSTATS;
+	h->gccontroller = h->pacer_ok ? go_runtime_var(&h->rt, "runtime.gcController") : 0;
+	h->memstats = h->objects_ok ? go_runtime_var(&h->rt, "runtime.memstats") : 0;
 }
 
 static int64_t profile_rate(struct ghsrc *h)
@@ -147,12 +194,20 @@ static void describe_profiling(struct ghsrc *h)
 
 	t->profile_rate = rate;
 	t->profiling = h->linked && rate > 0 && h->mbuckets;
-	if (t->profiling)
+	if (t->profiling) {
+		char lay[96] = "";
+
+		if (h->gb->assumed & GO_LAYOUT_PROFILE) {
+			snprintf(lay, sizeof(lay), " (read with ");
+			gobin_layout_desc(h->gb, GO_LAYOUT_PROFILE, lay + 12, sizeof(lay) - 12);
+			strncat(lay, ", checked on the live process)", sizeof(lay) - strlen(lay) - 1);
+		}
 		snprintf(note, len,
 			 "heap profiling on: the runtime samples an allocation every %lld KiB "
 			 "on average; in-use by stack is its profile, scaled like pprof, objects "
-			 "from before attach included",
-			 (long long)rate / 1024);
+			 "from before attach included%s",
+			 (long long)rate / 1024, lay);
+	}
 	else if (!h->linked)
 		snprintf(note, len,
 			 "heap profiling is off in this binary: neither runtime/pprof nor "
@@ -222,6 +277,60 @@ static int attach_sampler(struct ghsrc *h, struct session *s)
 	return h->nperf ? 0 : -ENODEV;
 }
 
+/* No heap the tracer would believe is larger than this (1 PiB). */
+#define MAX_HEAP (1ull << 50)
+
+/* Part of the trend cannot be vouched for: off for the session, with one line. */
+static void trend_off(struct ghsrc *h, const char *what, const char *why)
+{
+	log_warn("go-heap: %s switched off: %s; the rest goes on (please report this line with "
+		 "the Go version, %s)",
+		 what, why, h->gb->version[0] ? h->gb->version : "unknown");
+}
+
+static void gc_off(struct ghsrc *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void gc_off(struct ghsrc *h, const char *fmt, ...)
+{
+	struct series *ser = &h->s->series;
+	char why[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	/* Nothing of it is printed again, not even the points that looked right. */
+	h->st.gc_off = true;
+	ser->ngc = 0;
+	for (int i = 0; i < ser->nintervals; i++)
+		ser->intervals[i].ngc = 0;
+	trend_off(h, "the live heap after each GC", why);
+}
+
+static void pacer_off(struct ghsrc *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void pacer_off(struct ghsrc *h, const char *fmt, ...)
+{
+	char why[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	h->pacer_ok = false;
+	h->gccontroller = 0;
+	h->have_total_alloc = false;
+	h->st.have_alloc_rate = false;
+	h->st.have_marked_before = false;
+	trend_off(h, "the allocation rate (runtime.gcController)", why);
+}
+
+static void objects_off(struct ghsrc *h, const char *why)
+{
+	h->objects_ok = false;
+	h->memstats = 0;
+	h->st.have_objects = false;
+	trend_off(h, "the live object count (runtime.memstats)", why);
+}
+
 static int on_gc(void *ctx, void *data, size_t len)
 {
 	struct ghsrc *h = ctx;
@@ -231,8 +340,16 @@ static int on_gc(void *ctx, void *data, size_t len)
 
 	if (len < sizeof(*e))
 		return 0;
-	if (!h->gccontroller && e->controller)
+	if (!h->gccontroller && e->controller && h->pacer_ok)
 		h->gccontroller = e->controller;
+	if (h->st.gc_off)
+		return 0;
+	/* The live heap after marking: no program holds a petabyte. */
+	if (e->heap_marked > MAX_HEAP) {
+		gc_off(h, "a GC reported %llu bytes live after marking",
+		       (unsigned long long)e->heap_marked);
+		return 0;
+	}
 	/* The cycle number: one more than the previous one we saw, or counted on below. */
 	if (ser->ngc)
 		numgc = ser->gc[ser->ngc - 1].numgc + 1;
@@ -260,7 +377,8 @@ static bool resolve(struct session *s, struct ghsrc *h)
 	if (h->gccontroller) {
 		uint64_t v;
 
-		if (!read_u64(h, h->gccontroller + h->gb->off.gcc_heap_marked, &v)) {
+		if (!read_u64(h, h->gccontroller + h->gb->off.gcc_heap_marked, &v) &&
+		    v <= MAX_HEAP) {
 			h->st.marked_before = v;
 			h->st.have_marked_before = true;
 		}
@@ -401,6 +519,38 @@ static void scale(double count, double bytes, int64_t rate, double *c, double *b
 	*b = bytes * f;
 }
 
+/*
+ * The in-use view cannot vouch for what the runtime's heap profile says: it goes
+ * off for the session, one line says why, the trend and the other views go on.
+ */
+static void profile_off(struct ghsrc *h, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void profile_off(struct ghsrc *h, const char *fmt, ...)
+{
+	struct view_info *vi = &h->s->views[VIEW_GO_HEAP];
+	char why[256], lay[96];
+	va_list ap;
+
+	if (!h->st.profiling)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	h->st.profiling = false;
+	snprintf(vi->header_note, sizeof(vi->header_note),
+		 "in use by stack switched off: the runtime's heap profile does not fit %s: %s",
+		 gobin_layout_desc(h->gb, GO_LAYOUT_PROFILE, lay, sizeof(lay)), why);
+	log_warn("go-heap: %s; the heap trend and the other views go on (please report this "
+		 "line with the Go version, %s)",
+		 vi->header_note, h->gb->version[0] ? h->gb->version : "unknown");
+}
+
+/* Is pc in code the target maps? Every pc of a heap-profile stack is. */
+static bool in_text(struct session *s, uint64_t pc)
+{
+	return maps_watch_find(&s->maps, pc) != NULL;
+}
+
 /* Read the headers and stacks of buckets we have not seen; they are prepended. */
 static int discover_buckets(struct session *s, struct ghsrc *h)
 {
@@ -408,23 +558,44 @@ static int discover_buckets(struct session *s, struct ghsrc *h)
 	uint64_t addr = 0, known = h->nb ? h->b[0].addr : 0;
 	struct bucket *fresh = NULL;
 	size_t nfresh = 0, cap = 0;
+	int err = 0;
 
 	if (read_u64(h, h->mbuckets, &addr))
 		return -EIO;
 	while (addr && addr != known && h->nb + nfresh < MAX_BUCKETS) {
-		uint64_t hdr[8] = {0}, *pcs;
+		struct bucket_hdr bh;
+		uint64_t *pcs;
 		struct bucket *b;
-		int nstk;
 
-		if (mem_read(s->pid, addr, hdr, o->bucket_hdr))
-			return -EIO;
-		nstk = hdr[o->bucket_nstk / 8];
-		if (hdr[o->bucket_typ / 8] != 1 || nstk <= 0 || nstk > MAX_NSTK)
-			break; /* not a memory bucket: the list is not what we think */
-		pcs = xmalloc(nstk * sizeof(*pcs));
-		if (mem_read(s->pid, addr + o->bucket_hdr, pcs, nstk * 8)) {
+		if (read_bucket_header(h, addr, &bh)) {
+			err = -EIO;
+			break;
+		}
+		/* The list holds memory buckets only, each with a stack the runtime took. */
+		if (bh.typ != 1 || !bh.nstk || bh.nstk > MAX_NSTK || !bh.size ||
+		    bh.size > (1ull << 40)) {
+			profile_off(h, "a bucket of type %llu, %llu frames, %llu bytes",
+				    (unsigned long long)bh.typ, (unsigned long long)bh.nstk,
+				    (unsigned long long)bh.size);
+			err = -EBADMSG;
+			break;
+		}
+		pcs = xmalloc(bh.nstk * sizeof(*pcs));
+		if (mem_read(s->pid, addr + o->bucket_hdr, pcs, bh.nstk * 8)) {
 			free(pcs);
-			return -EIO;
+			err = -EIO;
+			break;
+		}
+		for (uint64_t k = 0; k < bh.nstk && !err; k++)
+			if (!in_text(s, pcs[k])) {
+				profile_off(h, "a bucket's stack holds 0x%llx, which is no code of the "
+					       "program",
+					    (unsigned long long)pcs[k]);
+				err = -EBADMSG;
+			}
+		if (err) {
+			free(pcs);
+			break;
 		}
 		if (nfresh == cap) {
 			cap = cap ? 2 * cap : 64;
@@ -433,12 +604,19 @@ static int discover_buckets(struct session *s, struct ghsrc *h)
 		b = &fresh[nfresh++];
 		memset(b, 0, sizeof(*b));
 		b->addr = addr;
-		b->size = hdr[o->bucket_size / 8];
-		b->nstk = nstk;
+		b->size = bh.size;
+		b->nstk = bh.nstk;
 		b->pcs = pcs;
-		b->site = series_site(&s->series, VIEW_GO_HEAP, pcs, nstk, 0, 0);
-		addr = hdr[o->bucket_allnext / 8];
+		addr = bh.allnext;
 	}
+	if (err) {
+		for (size_t i = 0; i < nfresh; i++)
+			free(fresh[i].pcs);
+		free(fresh);
+		return err;
+	}
+	for (size_t i = 0; i < nfresh; i++)
+		fresh[i].site = series_site(&s->series, VIEW_GO_HEAP, fresh[i].pcs, fresh[i].nstk, 0, 0);
 	if (!nfresh)
 		return 0;
 	if (h->nb + nfresh > h->cap) {
@@ -452,6 +630,50 @@ static int discover_buckets(struct session *s, struct ghsrc *h)
 	return 0;
 }
 
+/* Sampled objects counted per cycle, at most: a count past this is no count. */
+#define MAX_SAMPLED (1ull << 40)
+
+/*
+ * What the runtime guarantees of a bucket's record: counts that fit, frees never
+ * more than allocations, bytes that are counts times the bucket's size (up to
+ * 1.26, where both are kept), and cumulative counts that never go down. NULL when
+ * it holds, else what does not.
+ */
+static const char *record_implausible(const struct ghsrc *h, const struct bucket *b, char *buf,
+				      size_t len)
+{
+	const struct mem_record *r = &b->rec;
+
+	for (int k = 0; k < 4; k++) {
+		const struct mem_cycle *c = k ? &r->future[k - 1] : &r->active;
+
+		if (c->allocs > MAX_SAMPLED || c->frees > MAX_SAMPLED) {
+			snprintf(buf, len, "a bucket counts %llu allocations, %llu frees",
+				 (unsigned long long)c->allocs, (unsigned long long)c->frees);
+			return buf;
+		}
+		if (h->gb->off.mrc_alloc_bytes && c->alloc_bytes != c->allocs * b->size) {
+			snprintf(buf, len,
+				 "a bucket of %llu-byte objects counts %llu allocations of %llu bytes",
+				 (unsigned long long)b->size, (unsigned long long)c->allocs,
+				 (unsigned long long)c->alloc_bytes);
+			return buf;
+		}
+	}
+	if (r->active.frees > r->active.allocs) {
+		snprintf(buf, len, "a bucket counts more frees (%llu) than allocations (%llu)",
+			 (unsigned long long)r->active.frees, (unsigned long long)r->active.allocs);
+		return buf;
+	}
+	if (r->active.allocs < b->prev_active_allocs || r->active.frees < b->prev_active_frees) {
+		snprintf(buf, len, "a bucket's counts went down (%llu -> %llu allocations)",
+			 (unsigned long long)b->prev_active_allocs,
+			 (unsigned long long)r->active.allocs);
+		return buf;
+	}
+	return NULL;
+}
+
 static int collect_profile(struct session *s, struct ghsrc *h)
 {
 	const struct go_offsets *o = &h->gb->off;
@@ -459,6 +681,8 @@ static int collect_profile(struct session *s, struct ghsrc *h)
 	uint32_t cycle_word = 0;
 	int64_t rate = h->st.profile_rate;
 	bool all_zero = true;
+	uint64_t sampled_bytes = 0;
+	char buf[160];
 	int err;
 
 	err = discover_buckets(s, h);
@@ -466,18 +690,42 @@ static int collect_profile(struct session *s, struct ghsrc *h)
 		return err;
 	if (h->mprofcycle)
 		mem_read(s->pid, h->mprofcycle, &cycle_word, 4);
-	/* Every bucket's counts in a few syscalls. */
-	iov = xmalloc(h->nb * sizeof(*iov));
+	/* Every bucket's counts in a few syscalls; the checks bound memrecord_size. */
+	if (o->memrecord_size > GO_MAX_MEMRECORD)
+		return -EINVAL;
+	iov = xmalloc((h->nb ? h->nb : 1) * sizeof(*iov));
 	for (size_t i = 0; i < h->nb; i++)
 		iov[i] = (struct mem_iov){h->b[i].addr + o->bucket_hdr + 8 * h->b[i].nstk,
-					   &h->b[i].rec, sizeof(h->b[i].rec), false};
+					   h->b[i].raw, o->memrecord_size, false};
 	mem_readv(s->pid, iov, h->nb);
 	for (size_t i = 0; i < h->nb; i++) {
-		h->b[i].rec_ok = iov[i].ok;
-		if (iov[i].ok && (h->b[i].rec.active.allocs || h->b[i].rec.active.frees))
+		struct bucket *b = &h->b[i];
+		const char *bad;
+
+		b->rec_ok = iov[i].ok;
+		if (!b->rec_ok)
+			continue;
+		parse_record(o, b->raw, b->size, &b->rec);
+		bad = record_implausible(h, b, buf, sizeof(buf));
+		if (bad) {
+			free(iov);
+			profile_off(h, "%s", bad);
+			return -EBADMSG;
+		}
+		if (b->rec.active.allocs || b->rec.active.frees)
 			all_zero = false;
+		for (int k = 0; k < 4; k++)
+			sampled_bytes += (k ? b->rec.future[k - 1] : b->rec.active).allocs * b->size;
 	}
 	free(iov);
+	/* Sampled allocations are allocations: never more bytes than the runtime allocated. */
+	if (h->pacer_ok && h->have_total_alloc &&
+	    sampled_bytes > h->total_alloc + h->total_alloc / 10 + (64ull << 20)) {
+		profile_off(h, "its samples add up to %llu bytes, more than the %llu the runtime "
+			       "ever allocated",
+			    (unsigned long long)sampled_bytes, (unsigned long long)h->total_alloc);
+		return -EBADMSG;
+	}
 
 	/*
 	 * What runtime.MemProfile reports, without its locks: active plus the cycle's
@@ -492,6 +740,8 @@ static int collect_profile(struct session *s, struct ghsrc *h)
 
 		if (!b->rec_ok)
 			continue;
+		b->prev_active_allocs = b->rec.active.allocs;
+		b->prev_active_frees = b->rec.active.frees;
 		for (int k = 0; k < 3; k++) {
 			const struct mem_cycle *f = &b->rec.future[k];
 
@@ -630,7 +880,7 @@ static int collect_heap(struct session *s, struct ghsrc *h)
 {
 	struct heap_state *t = &h->st;
 	struct series *ser = &s->series;
-	uint64_t total_alloc = 0, now = now_ns(), alloc_delta = 0;
+	uint64_t total_alloc = 0, total_free = 0, now = now_ns(), alloc_delta = 0;
 	bool have_delta = false;
 	size_t before = ser->ngc;
 
@@ -657,8 +907,24 @@ static int collect_heap(struct session *s, struct ghsrc *h)
 	}
 
 	/* Bytes allocated since the last interval, from the runtime's own counter. */
-	if (h->gccontroller &&
-	    !read_u64(h, h->gccontroller + h->gb->off.gcc_total_alloc, &total_alloc)) {
+	bool read_ok = h->gccontroller &&
+		       !read_u64(h, h->gccontroller + h->gb->off.gcc_total_alloc, &total_alloc) &&
+		       !read_u64(h, h->gccontroller + h->gb->off.gcc_total_free, &total_free);
+	if (read_ok) {
+		/* Never more freed than allocated, never less allocated than before. */
+		if (total_alloc > MAX_HEAP * 1024 || total_free > total_alloc ||
+		    (h->have_total_alloc && total_alloc < h->prev_total_alloc))
+			pacer_off(h, "it counts %llu bytes allocated (%llu before), %llu freed",
+				  (unsigned long long)total_alloc,
+				  (unsigned long long)h->prev_total_alloc,
+				  (unsigned long long)total_free);
+		else if (t->have_marked_before && t->marked_before > total_alloc)
+			pacer_off(h, "%llu bytes live at attach, more than the %llu ever allocated",
+				  (unsigned long long)t->marked_before,
+				  (unsigned long long)total_alloc);
+	}
+	if (read_ok && h->pacer_ok) {
+		h->total_alloc = total_alloc;
 		if (h->have_total_alloc && total_alloc >= h->prev_total_alloc) {
 			alloc_delta = total_alloc - h->prev_total_alloc;
 			have_delta = true;
@@ -671,6 +937,21 @@ static int collect_heap(struct session *s, struct ghsrc *h)
 	}
 
 	t->have_objects = heap_objects(h, &t->objects);
+	/* Every object is at least 8 bytes the runtime allocated. */
+	if (t->have_objects && h->have_total_alloc &&
+	    (uint64_t)t->objects > h->total_alloc / 8 + (1u << 20)) {
+		char why[160];
+
+		snprintf(why, sizeof(why), "%lld live objects in %llu bytes ever allocated",
+			 (long long)t->objects, (unsigned long long)h->total_alloc);
+		objects_off(h, why);
+	}
+	/* Nor is more live after a GC than was ever allocated. */
+	for (size_t i = before; i < ser->ngc && h->have_total_alloc && !t->gc_off; i++)
+		if (ser->gc[i].heap_marked > h->total_alloc + (64ull << 20))
+			gc_off(h, "a GC reported %llu bytes live, more than the %llu ever allocated",
+			       (unsigned long long)ser->gc[i].heap_marked,
+			       (unsigned long long)h->total_alloc);
 
 	if (t->profiling) {
 		int err = collect_profile(s, h);

@@ -90,12 +90,15 @@ static int find_probe_sites(struct gsrc *g, uint64_t *addrs, int *n, int *reg, s
 
 static int try_runtime(struct session *s, struct gsrc *g)
 {
+	int err;
+
 	if (g->rt_ready)
 		return 0;
 	if (maps_watch_bias(&s->maps, g->mf, &g->bias))
 		return -EAGAIN; /* launched target not exec'd yet */
-	if (go_runtime_init(&g->rt, s->pid, g->gb, g->bias, &g->rt_why))
-		return -ENOENT;
+	err = go_runtime_init(&g->rt, s->pid, g->gb, g->bias, &g->rt_why);
+	if (err)
+		return err == -EAGAIN ? -EAGAIN : -ENOENT;
 	g->rt_ready = true;
 	return 0;
 }
@@ -113,7 +116,15 @@ static int gsrc_probe(struct session *s, void **state)
 	if (!g->mf || !g->mf->gb)
 		return -ENOTSUP;
 	g->gb = g->mf->gb;
-	return find_probe_sites(g, g->addrs, &g->naddrs, &g->reg, &s->fatal);
+	err = find_probe_sites(g, g->addrs, &g->naddrs, &g->reg, &s->fatal);
+	if (err)
+		return err;
+	/* A running program: its goroutine list is checked now, before anything is loaded. */
+	if (!s->launched && try_runtime(s, g) == -ENOENT) {
+		log_warn("goroutines view left out: %s", g->rt_why);
+		return -ENOTSUP;
+	}
+	return 0;
 }
 
 static int gsrc_configure(struct session *s, void *state, struct leakscope_bpf *skel)
@@ -252,12 +263,14 @@ static int gsrc_collect(struct session *s, void *state)
 	uint64_t t1;
 	int err;
 
+	if (vi->off)
+		return 0;
 	err = try_runtime(s, g);
 	if (err == -EAGAIN)
 		return 0;
 	if (err) {
-		view_note(vi, "cannot read the goroutine list: %s",
-			  g->rt_why);
+		session_view_off(s, VIEW_GOROUTINES, "%s", g->rt_why);
+		links_destroy(&g->links); /* a view switched off costs nothing */
 		return 0;
 	}
 	if (!g->baseline_done)
@@ -284,6 +297,17 @@ static int gsrc_collect(struct session *s, void *state)
 	/* Live goroutines, each matched to the creation recorded in its g (read after the
 	 * scan, so every goroutine the scan saw has its record by then). */
 	err = go_runtime_scan(&g->rt);
+	if (err == -EBADMSG) {
+		char lay[96];
+
+		session_view_off(s, VIEW_GOROUTINES,
+				 "%zu goroutines of %zu read as impossible (no goid, or a status "
+				 "the runtime does not have): runtime.g does not fit %s",
+				 g->rt.implausible, g->rt.implausible + g->rt.ngs,
+				 gobin_layout_desc(g->gb, GO_LAYOUT_G, lay, sizeof(lay)));
+		links_destroy(&g->links);
+		return 0;
+	}
 	if (err) {
 		log_debug("goroutine list unreadable: %s", strerror(-err));
 		return err == -ESRCH ? -ESRCH : 0;
@@ -330,8 +354,14 @@ static int gsrc_collect(struct session *s, void *state)
 	vi->drops = c[GO_CNT_GMAP_FULL] + c[GO_CNT_SITE_FULL] + c[GO_CNT_STACK_FULL] +
 		    g->stacks_missing;
 	vi->untracked = untracked;
+	if (g->gb->assumed & GO_LAYOUT_G) {
+		char lay[96];
+
+		view_note_add(vi, "runtime.g read with %s, checked on the live process",
+			      gobin_layout_desc(g->gb, GO_LAYOUT_G, lay, sizeof(lay)));
+	}
 	if (untracked)
-		view_note(vi,
+		view_note_add(vi,
 			  "%lld goroutines existed before attach: shown by the go statement that "
 			  "created them (one frame), not a full stack",
 			  (long long)untracked);

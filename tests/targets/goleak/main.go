@@ -7,6 +7,11 @@
 //   - steady site: main.churnLoop runs `go churnWorker(...)` -churn times a second;
 //     each worker sleeps ~1ms and exits.
 //
+// -unreachable: each leaked goroutine waits on a channel only it holds, so the GC of a
+// goroutine leak profile (Go 1.27) can prove it leaked; -leakprofile takes that profile
+// once the leak is done (built with -tags leakprofile and Go 1.27 or later; the
+// status says leak_profile 1 when it was taken).
+//
 // Every 50ms it writes its own counters to -status (atomically, by rename):
 //
 //	ready 1
@@ -36,6 +41,8 @@ var (
 	churnStarted, churnFinished   int64
 	phase                         atomic.Value
 	never                         = make(chan struct{})
+	unreachable                   bool
+	leakProfile                   atomic.Int32
 )
 
 //go:noinline
@@ -45,7 +52,11 @@ func blockForever(ch chan struct{}) {
 
 //go:noinline
 func spawnLeaker(counter *int64) {
-	go blockForever(never)
+	if unreachable {
+		go blockForever(make(chan struct{}))
+	} else {
+		go blockForever(never)
+	}
 	atomic.AddInt64(counter, 1)
 }
 
@@ -89,9 +100,10 @@ func writeStatus(path string) {
 	if path == "" {
 		return
 	}
-	s := fmt.Sprintf("ready 1\nphase %s\nleaked_pre %d\nleaked_post %d\nchurn_started %d\nchurn_finished %d\nnumgoroutine %d\n",
+	s := fmt.Sprintf("ready 1\nphase %s\nleaked_pre %d\nleaked_post %d\nchurn_started %d\nchurn_finished %d\nnumgoroutine %d\nleak_profile %d\n",
 		phase.Load().(string), atomic.LoadInt64(&leakedPre), atomic.LoadInt64(&leakedPost),
-		atomic.LoadInt64(&churnStarted), atomic.LoadInt64(&churnFinished), runtime.NumGoroutine())
+		atomic.LoadInt64(&churnStarted), atomic.LoadInt64(&churnFinished), runtime.NumGoroutine(),
+		leakProfile.Load())
 	tmp := path + ".tmp"
 	if err := os.WriteFile(tmp, []byte(s), 0o644); err == nil {
 		os.Rename(tmp, path)
@@ -105,6 +117,8 @@ func main() {
 	churn := flag.Int("churn", 2000, "short-lived goroutines per second")
 	duration := flag.Duration("duration", 60*time.Second, "exit after this long")
 	status := flag.String("status", "", "file to write counters to")
+	flag.BoolVar(&unreachable, "unreachable", false, "leaked goroutines wait on channels only they hold")
+	takeProfile := flag.Bool("leakprofile", false, "take the goroutine leak profile once the leak is done")
 	flag.Parse()
 
 	phase.Store("idle")
@@ -119,6 +133,9 @@ func main() {
 		<-usr1
 		phase.Store("leaking")
 		leakLoop(*leak, *rate, &leakedPost)
+		if *takeProfile && takeLeakProfile() {
+			leakProfile.Store(1)
+		}
 		phase.Store("done")
 	}()
 
