@@ -34,6 +34,9 @@ static const char doc[] =
 	"  leakscope --mode growth -p 4242   a C/C++/Rust service too busy for a probe per malloc\n"
 	"  leakscope -w threads -p 4242      only the threads view\n"
 	"\n"
+	"Go 1.19 to 1.27 are known; on a newer release each view is checked against the "
+	"live process and left out, with one line saying why, when it does not fit.\n"
+	"\n"
 	"Needs root, or CAP_BPF + CAP_PERFMON + CAP_SYS_PTRACE, and a kernel with BTF "
 	"(/sys/kernel/btf/vmlinux). In a sidecar container, share the target's PID "
 	"namespace and use the PID you see there.\n"
@@ -44,7 +47,8 @@ static const char doc[] =
 	"  2  bad command line\n"
 	"  3  no such process, or it cannot be read\n"
 	"  4  target not supported: nothing leakscope can trace in it (no Go runtime, no "
-	"malloc or pthread_create it can find), or a Go version it does not know\n"
+	"malloc or pthread_create it can find, a Go release older than 1.19, or no view "
+	"whose checks passed)\n"
 	"  5  not permitted: run as root\n"
 	"  6  the kernel lacks BTF or uprobe support\n";
 

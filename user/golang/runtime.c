@@ -139,8 +139,9 @@ static int find_waitreasons(struct go_runtime *rt)
 		rt->waitreasons_how = "symbol table";
 		return load_waitreasons_at(rt, arr, max);
 	}
+	/* The copy below is as large as .data: a crafted size must not size it. */
 	if (elf_find_section(rt->gb->elf, ".rodata", &rodata) || !rodata.data ||
-	    elf_find_section(rt->gb->elf, ".data", &data))
+	    elf_find_section(rt->gb->elf, ".data", &data) || data.size > (64u << 20))
 		return -ENOENT;
 	uint64_t *mem = xmalloc(data.size + 16);
 	if (mem_read(rt->pid, data.vaddr + rt->bias, mem, data.size)) {
