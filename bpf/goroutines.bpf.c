@@ -13,6 +13,7 @@
 
 const volatile __u32 g_goid_off = 0;
 const volatile __u32 g_startpc_off = 0;
+const volatile __u32 g_gopc_off = 0;
 const volatile __u32 newg_reg = GO_NEWG_RBX;
 
 /*
@@ -60,7 +61,8 @@ int go_newproc(struct pt_regs *ctx)
 	rbx = ctx->bx;
 	g = newg_reg == GO_NEWG_RAX ? rax : rbx;
 	if (bpf_probe_read_user(&gr.goid, sizeof(gr.goid), (void *)(g + g_goid_off)) ||
-	    bpf_probe_read_user(&site.startpc, sizeof(site.startpc), (void *)(g + g_startpc_off)))
+	    bpf_probe_read_user(&site.startpc, sizeof(site.startpc), (void *)(g + g_startpc_off)) ||
+	    bpf_probe_read_user(&site.gopc, sizeof(site.gopc), (void *)(g + g_gopc_off)))
 		__sync_fetch_and_add(&go_counters[GO_CNT_READ_FAIL], 1);
 	gr.created_ns = bpf_ktime_get_ns();
 	/* Frame pointers cross from g0 into the goroutine that ran the go statement. */

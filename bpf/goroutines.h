@@ -16,9 +16,10 @@ struct go_goroutine {
 	__u64 created_ns;
 };
 
-/* sites map: creations per (creation stack, start function), cumulative. */
+/* sites map: creations per (creation stack, go statement, start function), cumulative. */
 struct go_site_key {
 	__u64 stack;
+	__u64 gopc;    /* the go statement: return address of its call to newproc */
 	__u64 startpc;
 };
 

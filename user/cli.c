@@ -33,6 +33,7 @@ static const char doc[] =
 	"  leakscope -j -p 4242 5 3 | jq 'select(.type==\"stack\")'\n"
 	"  leakscope --mode growth -p 4242   a C/C++/Rust service too busy for a probe per malloc\n"
 	"  leakscope -w threads -p 4242      only the threads view\n"
+	"  leakscope --dump -p 4242          where every goroutine stands, now, and exit\n"
 	"\n"
 	"Go 1.19 to 1.27 are known; on a newer release each view is checked against the "
 	"live process and left out, with one line saying why, when it does not fit.\n"
@@ -59,6 +60,8 @@ enum {
 	OPT_MAX_STACKS,
 	OPT_ALLOC_PREFIX,
 	OPT_SAMPLE_HZ,
+	OPT_UNWIND_MAX,
+	OPT_DUMP,
 };
 
 static const struct argp_option options[] = {
@@ -81,6 +84,13 @@ static const struct argp_option options[] = {
 	{"max-goroutines", OPT_MAX_GOROUTINES, "N", 0,
 	 "Goroutines tracked with their full creation stack (default 1048576)"},
 	{"max-stacks", OPT_MAX_STACKS, "N", 0, "Distinct stacks kept (default 16384)"},
+	{"dump", OPT_DUMP, NULL, 0,
+	 "Go programs: print where every goroutine stands now, grouped by go statement, wait "
+	 "reason and stack (like /debug/pprof/goroutine?debug=1), and exit; no probe is "
+	 "placed, every stack is read, every go statement shown (unless --top)"},
+	{"unwind-max", OPT_UNWIND_MAX, "N", 0,
+	 "Goroutine stacks read per go statement and report for \"where they are now\" "
+	 "(default 100; groups are scaled, marked ~, beyond it)"},
 	{"sample-hz", OPT_SAMPLE_HZ, "HZ", 0,
 	 "Go programs without heap profiling: CPU samples per second per CPU used to "
 	 "apportion allocation by stack (default 999; cost grows with it)"},
@@ -186,6 +196,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			usage_error(ps, "--sample-hz '%s' out of range; give 10 to 100000", arg);
 		cfg->alloc_sample_hz = v;
 		break;
+	case OPT_UNWIND_MAX:
+		if (!parse_long(arg, 1, 1L << 24, &v))
+			usage_error(ps, "--unwind-max '%s' out of range; give 1 to 16777216", arg);
+		cfg->unwind_max = v;
+		break;
+	case OPT_DUMP:
+		cfg->dump = true;
+		break;
 	case OPT_ALLOC_PREFIX:
 		cfg->alloc_prefix = arg;
 		break;
@@ -241,9 +259,10 @@ int cli_parse(int argc, char **argv, struct config *cfg)
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->interval_s = 5;
-	cfg->top = 10;
+	cfg->top = -1; /* 10, or all for --dump */
 	cfg->max_depth = 16;
 	cfg->max_goroutines = 1u << 20;
+	cfg->unwind_max = 100;
 	cfg->max_stacks = 16384;
 	cfg->alloc_sample_hz = 999;
 	for (int v = 0; v < VIEW__MAX; v++)
@@ -275,6 +294,19 @@ int cli_parse(int argc, char **argv, struct config *cfg)
 		fprintf(stderr, "leakscope: error: -p and -- COMMAND both given; trace a running "
 				"process with -p PID, or start one with -- COMMAND\n");
 		return EXIT_USAGE;
+	}
+	if (cfg->dump && cfg->command) {
+		fprintf(stderr, "leakscope: error: --dump looks at a running program; give -p PID, "
+				"not -- COMMAND\n");
+		return EXIT_USAGE;
+	}
+	if (cfg->top < 0)
+		cfg->top = cfg->dump ? 0 : 10;
+	if (cfg->dump) {
+		/* The goroutines, now: nothing else, and no interval to wait for. */
+		memset(cfg->views, 0, sizeof(cfg->views));
+		cfg->views[VIEW_GOROUTINES] = true;
+		cfg->views_given = true;
 	}
 	if (!cfg->command && !cfg->pid) {
 		fprintf(stderr, "leakscope: error: no target; give -p PID to trace a running "

@@ -165,6 +165,12 @@ int main(int argc, char **argv)
 		log_info("target %d exited right after attach; nothing to report", s.pid);
 		goto out;
 	}
+	/* --dump: what every goroutine does now, one report, no summary. */
+	if (cfg.dump) {
+		if (!session_collect(&s))
+			session_report(&s, out, END_NONE);
+		goto out;
+	}
 	/* On stderr in every format: scripts (and the tests) wait for this line. */
 	fprintf(stderr, "leakscope: tracing pid %d (%s, %s%s%s); report every %gs%s\n", s.pid,
 			s.target.exe, s.target.go_version, s.target.stripped ? ", stripped" : "",

@@ -270,19 +270,24 @@ int session_attach(struct session *s)
 		return -ENOTSUP;
 	}
 
-	/* One object, one load, for all of them. */
-	s->bpf = bpfobj_open(s->pid, s->pidns_dev, s->pidns_ino, s->cfg->max_stacks, &s->fatal);
-	if (!s->bpf)
-		return -ENOENT;
+	/* One object, one load, for all of them; none at all for --dump (memory reads). */
+	if (!s->cfg->dump) {
+		s->bpf = bpfobj_open(s->pid, s->pidns_dev, s->pidns_ino, s->cfg->max_stacks,
+				     &s->fatal);
+		if (!s->bpf)
+			return -ENOENT;
+	}
 	for (int i = 0; i < s->nact; i++) {
 		err = s->act[i].ops->configure(s, s->act[i].state, s->bpf);
 		if (err)
 			return err;
 	}
-	err = bpfobj_load(s->bpf, &s->fatal);
-	if (err)
-		return err;
-	stack_store_init(&s->stacks, bpf_map__fd(s->bpf->maps.stacks));
+	if (s->bpf) {
+		err = bpfobj_load(s->bpf, &s->fatal);
+		if (err)
+			return err;
+	}
+	stack_store_init(&s->stacks, s->bpf ? bpf_map__fd(s->bpf->maps.stacks) : -1);
 
 	for (int i = 0; i < s->nact; i++) {
 		err = s->act[i].ops->attach(s, s->act[i].state);
@@ -298,8 +303,10 @@ int session_attach(struct session *s)
 	for (int v = 0; v < VIEW__MAX; v++)
 		if (!(wanted & VIEW_BIT(v)))
 			s->views[v].active = false;
-	mem = bpfobj_memory(s->bpf, &nmaps);
-	log_debug("BPF map memory: %.1f MiB in %d maps", mem / 1048576.0, nmaps);
+	if (s->bpf) {
+		mem = bpfobj_memory(s->bpf, &nmaps);
+		log_debug("BPF map memory: %.1f MiB in %d maps", mem / 1048576.0, nmaps);
+	}
 	return 0;
 }
 
@@ -360,7 +367,8 @@ void session_detach(struct session *s)
 	for (int i = 0; i < s->nact; i++)
 		s->act[i].ops->detach(s->act[i].state);
 	s->nact = 0;
-	bpfobj_destroy(s->bpf);
+	if (s->bpf)
+		bpfobj_destroy(s->bpf);
 	s->bpf = NULL;
 	stack_store_free(&s->stacks);
 	symbolizer_free(&s->sym);

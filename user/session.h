@@ -36,6 +36,8 @@ struct config {
 	bool views[VIEW__MAX]; /* user selection; all true by default */
 	bool views_given;
 	uint32_t max_goroutines; /* BPF map sizes */
+	uint32_t unwind_max;	 /* goroutine stacks read per row and report (the dump) */
+	bool dump;		 /* --dump: one snapshot of the goroutines, no probe, then exit */
 	uint32_t max_stacks;
 	uint32_t alloc_sample_hz; /* Go allocation sampler, when heap profiling is off */
 	const char *output_path;

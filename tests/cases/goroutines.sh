@@ -68,11 +68,24 @@ run_case() {
 		return
 	fi
 	live=$(jq -s 'map(.live) | add // 0' <<<"$leak")
-	if within 2 "$live" "$post"; then
-		pass "$name: leaking stack live count matches the target ($live vs $post)"
+	if within 2 "$live" $((pre + post)); then
+		pass "$name: leaking stack live count matches the target ($live vs $pre before attach + $post)"
 	else
-		fail "$name: leaking stack live count matches the target" "leakscope $live, target $post"
+		fail "$name: leaking stack live count matches the target" "leakscope $live, target $pre + $post"
 	fi
+	# One go statement, one row: before and after attach together, in every report.
+	local rows
+	rows=$(jq -s '[.[] | select(.type=="stack" and .start_func=="main.blockForever")] | group_by(.report, .final)
+		| map(length) | unique' "$dir/out.json" | tr -d ' \n')
+	[ "$rows" = "[1]" ] && pass "$name: one row for the leak in every report" ||
+		fail "$name: one row for the leak in every report" "rows per report: $rows"
+	local books
+	books=$(jq -r -s '.[] | select(.type=="stack" and (.view=="goroutines" or .view=="threads"))
+		| select(if .final then .live_at_attach + .created - .exited != .live
+			else .live_prev + .created - .exited != .live end)
+		| "\(.view) report \(.report) \(.start_func // .frames[0].func): \(.live_at_attach)/\(.live_prev) + \(.created) - \(.exited) != \(.live)"' "$dir/out.json" | head -3)
+	[ -z "$books" ] && pass "$name: books balance on every goroutine and thread row (at attach + created - exited = live)" ||
+		fail "$name: books balance on every row" "$books"
 	funcs=$(jq -r '.frames | map(.func) | join(" ")' <<<"$leak" | head -1)
 	if [[ "$funcs" == "main.spawnLeaker main.leakLoop main.main.func"* ]]; then
 		pass "$name: leaking stack holds the go statement and its callers"
@@ -98,14 +111,14 @@ run_case() {
 		fail "$name: growth rate reported while leaking" "max rate $maxrate/s, leak ran at 1000/s"
 	fi
 
-	# The ones leaked before attach, attributed by their go statement.
+	# The ones leaked before attach, attributed by their go statement, inside its row.
 	local prelive prefunc
-	prelive=$(jq -s "map(select(.type==\"stack\" and .report==$R and .final==false and .pre_attach and .start_func==\"main.blockForever\") | .live) | add // 0" "$dir/out.json")
-	prefunc=$(jq -r "$q_last | select(.pre_attach and .start_func==\"main.blockForever\") | .frames[0].func" "$dir/out.json" | head -1)
+	prelive=$(jq -s 'map(.created_before_attach) | add // 0' <<<"$leak")
+	prefunc=$(jq -r '.frames[0].func' <<<"$leak" | head -1)
 	if within 2 "$prelive" "$pre" && [ "$prefunc" = main.spawnLeaker ]; then
-		pass "$name: goroutines from before attach attributed to their go statement"
+		pass "$name: goroutines from before attach attributed to their go statement ($prelive)"
 	else
-		fail "$name: goroutines from before attach attributed" "live $prelive (want $pre), frame $prefunc"
+		fail "$name: goroutines from before attach attributed" "created before attach $prelive (want $pre), frame $prefunc"
 	fi
 
 	# The steady site: many created, nearly all exited, no growth.
@@ -127,7 +140,7 @@ run_case() {
 	else
 		fail "$name: total live matches runtime.NumGoroutine" "leakscope $total, target $numg"
 	fi
-	rm -rf "$dir"
+	[ -n "${KEEP:-}" ] || rm -rf "$dir"
 }
 
 untraced_case() {

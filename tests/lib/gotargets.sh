@@ -47,6 +47,7 @@ build_go() {
 	pie) args+=(-buildmode=pie) ;;
 	stripped-pie) args+=(-buildmode=pie -ldflags=-s\ -w) ;;
 	uncompressed) args+=(-ldflags=-compressdwarf=false) ;; # DWARF a test can patch
+	noinline) args+=(-gcflags=-l) ;;                       # no inlining anywhere
 	*) echo "build_go: unknown flavor $flavor" >&2; return 1 ;;
 	esac
 	if [ -x "$out" ] && [ -z "$(find "$src" -newer "$out" -type f)" ]; then

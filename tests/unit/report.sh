@@ -15,7 +15,7 @@ else
 fi
 for cond in '.type=="stack" and .view=="goroutines" and .rank==1 and .net==100 and .rate_per_s==100' \
 	'.type=="interval" and .goroutines.created==1100 and .goroutines.live==605' \
-	'.type=="summary" and .end=="count" and .goroutines.created==6500' \
+	'.type=="summary" and .end=="count" and .goroutines.created==5500' \
 	'.type=="stack" and .view=="native-heap" and .final and .bytes_slope_per_s==1048576' \
 	'.type=="stack" and .frames[0].func==null and .frames[0].pc==4096'; do
 	if jq_any "$out" "$cond"; then

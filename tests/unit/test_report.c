@@ -118,6 +118,17 @@ int main(int argc, char **argv)
 	      (unsigned long long)vr.v[0].created_total);
 	CHECK(vr.v[1].site->pcs[0] == 0x3000 && vr.v[1].net == 0 && vr.v[1].slope == 0,
 	      "steady site second, flat");
+	/* Books: at attach + created - exited = live, on every row and in the totals. */
+	for (size_t i = 0; i < vr.n; i++) {
+		const struct row *r = &vr.v[i];
+
+		CHECK(r->live_first + (int64_t)r->created_total - (int64_t)r->freed_total == r->now.live,
+		      "row %zu: %lld at attach + %llu created - %llu exited != %lld live", i,
+		      (long long)r->live_first, (unsigned long long)r->created_total,
+		      (unsigned long long)r->freed_total, (long long)r->now.live);
+	}
+	CHECK(vr.tot.created == 5500 && vr.tot.freed == 5050, "session totals %llu created, %llu exited",
+	      (unsigned long long)vr.tot.created, (unsigned long long)vr.tot.freed);
 	view_rows_free(&vr);
 
 	/* Bytes views rank by bytes. */

@@ -31,8 +31,9 @@ struct go_offsets {
 	uint32_t g_size;
 	uint32_t g_atomicstatus, g_goid, g_waitreason, g_parent_goid /* 0 = absent */, g_gopc,
 		g_startpc;
-	/* g.sched.{sp,pc,bp} (g.sched is a runtime.gobuf), g.stack.{lo,hi}, g.m */
-	uint32_t g_sched_sp, g_sched_pc, g_sched_bp, g_stack_lo, g_stack_hi, g_m;
+	/* g.sched.{sp,pc,bp} (g.sched is a runtime.gobuf), g.stack.{lo,hi}, g.m, and
+	 * g.waitsince (nanotime when a GC first saw it waiting, 0 until then) */
+	uint32_t g_sched_sp, g_sched_pc, g_sched_bp, g_stack_lo, g_stack_hi, g_m, g_waitsince;
 
 	/* heap profile buckets (runtime.bucket); the stack PCs, nstk of them, start at bucket_hdr */
 	uint32_t bucket_next, bucket_allnext, bucket_typ, bucket_size, bucket_nstk, bucket_hdr;

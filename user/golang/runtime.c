@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -233,6 +234,14 @@ int go_runtime_init(struct go_runtime *rt, pid_t pid, const struct gobin *gb, ui
 	}
 	if (err)
 		return -ENOENT;
+	{
+		struct gofunc f;
+
+		if (gb->pcln && !gopclntab_func_by_name(gb->pcln, "runtime.goexit", &f)) {
+			rt->goexit_lo = f.entry;
+			rt->goexit_hi = f.end;
+		}
+	}
 	if (find_waitreasons(rt))
 		log_warn("runtime.waitReasonStrings not found: waiting goroutines show as "
 			 "\"waiting\" without a reason");
@@ -251,39 +260,83 @@ void go_runtime_free(struct go_runtime *rt)
 /* Goroutines read per batch: bounds the buffers whatever allglen says. */
 #define SCAN_BATCH 65536
 
+/*
+ * One g from the bytes of its span (b indexed by offset in struct g). 1 when it is
+ * live, 0 dead or idle, -1 when it reads as impossible.
+ */
+static int parse_g(const struct go_offsets *o, const uint8_t *b, uint64_t addr, struct go_g *g)
+{
+	uint32_t status;
+
+	memcpy(&status, b + o->g_atomicstatus, 4);
+	status &= ~GO_GSTATUS_SCAN;
+	if (status == GO_G_DEAD || status == GO_G_IDLE || status == GO_G_DEADEXTRA)
+		return 0;
+	g->addr = addr;
+	g->status = status;
+	memcpy(&g->goid, b + o->g_goid, 8);
+	/* A live goroutine always has its goid and a status the runtime knows. */
+	if (status > GO_G_DEADEXTRA || !g->goid)
+		return -1;
+	memcpy(&g->gopc, b + o->g_gopc, 8);
+	memcpy(&g->startpc, b + o->g_startpc, 8);
+	memcpy(&g->sched_sp, b + o->g_sched_sp, 8);
+	memcpy(&g->sched_pc, b + o->g_sched_pc, 8);
+	memcpy(&g->sched_bp, b + o->g_sched_bp, 8);
+	memcpy(&g->stack_lo, b + o->g_stack_lo, 8);
+	memcpy(&g->stack_hi, b + o->g_stack_hi, 8);
+	memcpy(&g->waitsince, b + o->g_waitsince, 8);
+	g->waitreason = b[o->g_waitreason];
+	return 1;
+}
+
 /* Parse one batch of g spans (each span [lo, hi) of a struct g) into rt->gs. */
 static void scan_batch(struct go_runtime *rt, const uint64_t *gptrs, size_t n, uint32_t lo,
 		       uint32_t hi, uint8_t *buf, struct mem_iov *iov)
 {
-	const struct go_offsets *o = &rt->gb->off;
-
 	for (size_t i = 0; i < n; i++)
 		iov[i] = (struct mem_iov){gptrs[i] + lo, buf + i * (hi - lo), hi - lo, false};
 	mem_readv(rt->pid, iov, n);
 	for (size_t i = 0; i < n; i++) {
-		const uint8_t *b = buf + i * (hi - lo) - lo;
-		struct go_g *g = &rt->gs[rt->ngs];
-		uint32_t status;
+		int ok;
 
 		if (!iov[i].ok)
 			continue;
-		memcpy(&status, b + o->g_atomicstatus, 4);
-		status &= ~GO_GSTATUS_SCAN;
-		if (status == GO_G_DEAD || status == GO_G_IDLE || status == GO_G_DEADEXTRA)
-			continue;
-		g->addr = gptrs[i];
-		g->status = status;
-		memcpy(&g->goid, b + o->g_goid, 8);
-		/* A live goroutine always has its goid and a status the runtime knows. */
-		if (status > GO_G_DEADEXTRA || !g->goid) {
+		ok = parse_g(&rt->gb->off, buf + i * (hi - lo) - lo, gptrs[i], &rt->gs[rt->ngs]);
+		if (ok < 0)
 			rt->implausible++;
-			continue;
-		}
-		memcpy(&g->gopc, b + o->g_gopc, 8);
-		memcpy(&g->startpc, b + o->g_startpc, 8);
-		g->waitreason = b[o->g_waitreason];
-		rt->ngs++;
+		rt->ngs += ok > 0;
 	}
+}
+
+/* The span of struct g that holds the fields we use (the layout's checks keep every
+ * one inside struct g, at most GO_MAX_G_SIZE bytes). */
+static void g_span(const struct go_offsets *o, uint32_t *lo, uint32_t *hi)
+{
+	const uint32_t f[][2] = {{o->g_atomicstatus, 4}, {o->g_goid, 8},   {o->g_waitreason, 1},
+				 {o->g_gopc, 8},	 {o->g_startpc, 8}, {o->g_sched_sp, 8},
+				 {o->g_sched_pc, 8},	 {o->g_sched_bp, 8}, {o->g_stack_lo, 8},
+				 {o->g_stack_hi, 8},	 {o->g_waitsince, 8}};
+
+	*lo = UINT32_MAX;
+	*hi = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(f); i++) {
+		*lo = MIN(*lo, f[i][0]);
+		*hi = MAX(*hi, f[i][0] + f[i][1]);
+	}
+}
+
+int go_g_reread(const struct go_runtime *rt, uint64_t addr, struct go_g *g)
+{
+	uint8_t buf[GO_MAX_G_SIZE];
+	uint32_t lo, hi;
+	int ok;
+
+	g_span(&rt->gb->off, &lo, &hi);
+	if (hi > sizeof(buf) || mem_read(rt->pid, addr + lo, buf, hi - lo))
+		return -EFAULT;
+	ok = parse_g(&rt->gb->off, buf - lo, addr, g);
+	return ok > 0 ? 0 : ok < 0 ? -EBADMSG : -ENOENT;
 }
 
 int go_runtime_scan(struct go_runtime *rt)
@@ -312,12 +365,7 @@ int go_runtime_scan(struct go_runtime *rt)
 		rt->gs = xrealloc(rt->gs, n * sizeof(*rt->gs));
 	}
 
-	/* Read only the span of struct g that holds the fields we use (the layout's
-	 * checks keep it inside struct g, at most GO_MAX_G_SIZE bytes). */
-	lo = MIN(MIN(o->g_atomicstatus, o->g_goid), MIN(o->g_waitreason, o->g_gopc));
-	hi = MAX(MAX(o->g_atomicstatus + 4, o->g_goid + 8),
-		 MAX(o->g_waitreason + 1, MAX(o->g_gopc + 8, o->g_startpc + 8)));
-	lo = MIN(lo, o->g_startpc);
+	g_span(o, &lo, &hi);
 	gptrs = xmalloc(MIN(n, SCAN_BATCH) * 8);
 	buf = xmalloc(MIN(n, SCAN_BATCH) * (hi - lo));
 	iov = xmalloc(MIN(n, SCAN_BATCH) * sizeof(*iov));
@@ -338,6 +386,55 @@ int go_runtime_scan(struct go_runtime *rt)
 	if (rt->implausible > 2 && rt->implausible * 100 > rt->ngs)
 		return -EBADMSG;
 	return 0;
+}
+
+/* The frame-pointer chain from g's saved context, as go_g_stack() says. */
+int go_g_stack(const struct go_runtime *rt, const struct go_g *g, uint64_t *pcs, int max)
+{
+	const struct gobin *gb = rt->gb;
+	uint64_t bp = g->sched_bp, lo = g->stack_lo, hi = g->stack_hi, fr[2];
+	bool last_exact = false;
+	struct gofunc f;
+	int n = 0;
+
+	if (g->status == GO_G_RUNNING || g->status == GO_G_SYSCALL || max < 1 || !gb->pcln)
+		return 0;
+	if (hi <= lo || hi - lo > (1ull << 30) || g->sched_sp < lo || g->sched_sp >= hi ||
+	    gopclntab_func_at(gb->pcln, g->sched_pc - rt->bias, &f))
+		return 0;
+	pcs[n++] = g->sched_pc;
+	/* Each frame record {saved bp, return address} lies above the last, inside the stack. */
+	while (n < max && bp >= g->sched_sp && bp + 16 <= hi && !(bp & 7)) {
+		/*
+		 * Above an asynchronous preemption or a fault the "return address" is the
+		 * interrupted instruction itself, which may be its function's entry: kept
+		 * as that pc + 1, so that symbolizing it as a return address (pc - 1)
+		 * lands on the instruction, as Go's traceback does.
+		 */
+		bool exact = !strcmp(f.name, "runtime.asyncPreempt") ||
+			     !strcmp(f.name, "runtime.sigpanic");
+
+		if (mem_read(rt->pid, bp, fr, sizeof(fr)) || !fr[1] ||
+		    gopclntab_func_at(gb->pcln, fr[1] - !exact - rt->bias, &f))
+			break;
+		pcs[n++] = fr[1] + exact;
+		last_exact = exact;
+		if (fr[0] <= bp)
+			break; /* the chain ends (0 at the bottom) or is torn */
+		bp = fr[0];
+	}
+	/* A goroutine that never ran: its first function's frame is not made yet, the
+	 * return address the runtime set (into goexit) is on top of the stack. */
+	if (n == 1 && !g->sched_bp && !mem_read(rt->pid, g->sched_sp, fr, 8) &&
+	    fr[0] - rt->bias > rt->goexit_lo && fr[0] - rt->bias <= rt->goexit_hi)
+		pcs[n++] = fr[0];
+	/* Every goroutine's outermost frame returns into runtime.goexit: a walk that ends
+	 * elsewhere (short of max) was torn by the goroutine moving. (Unless it ends in a
+	 * function interrupted before it made its frame: its caller is not in the chain.) */
+	if (n < max && rt->goexit_hi && !last_exact &&
+	    !(pcs[n - 1] - rt->bias > rt->goexit_lo && pcs[n - 1] - rt->bias <= rt->goexit_hi))
+		return 0;
+	return n;
 }
 
 const char *go_g_state(const struct go_runtime *rt, const struct go_g *g)

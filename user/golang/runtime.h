@@ -21,7 +21,10 @@ struct go_g {
 	uint64_t goid;
 	uint64_t gopc;	  /* return address of the call that ran the `go` statement */
 	uint64_t startpc; /* entry of the function the goroutine runs */
-	uint32_t status;  /* _G* without the scan bit */
+	uint64_t sched_sp, sched_pc, sched_bp; /* where it stopped, when it is not running */
+	uint64_t stack_lo, stack_hi;
+	int64_t waitsince; /* nanotime (CLOCK_MONOTONIC) a GC first saw it waiting; 0 unknown */
+	uint32_t status;   /* _G* without the scan bit */
 	uint8_t waitreason;
 };
 
@@ -52,6 +55,7 @@ struct go_runtime {
 	struct go_g *gs; /* last scan */
 	size_t ngs, cap;
 	size_t implausible; /* goroutines of the last scan that read as impossible, left out */
+	uint64_t goexit_lo, goexit_hi; /* runtime.goexit, link-time [entry, end); 0 unknown */
 	char why_buf[384];
 };
 
@@ -71,6 +75,23 @@ void go_runtime_free(struct go_runtime *rt);
  * goid) than a torn read explains: the layout does not fit.
  */
 int go_runtime_scan(struct go_runtime *rt);
+
+/*
+ * The stack a goroutine stopped at, innermost first: pcs[0] = g.sched.pc, then the
+ * return addresses up the frame-pointer chain, read without stopping the program.
+ * Only for goroutines that are not running (waiting, runnable, leaked): their saved
+ * context is still theirs. A goroutine that moves while it is read gives a torn walk:
+ * every frame must be code of the program and every frame pointer must rise inside
+ * [stack.lo, stack.hi), and the walk must end in runtime.goexit (where every
+ * goroutine's first frame returns), unless it fills max. Returns the frames, 0 when
+ * none or torn. Above runtime.asyncPreempt or sigpanic, the interrupted pc is kept as
+ * pc + 1, like a return address.
+ */
+int go_g_stack(const struct go_runtime *rt, const struct go_g *g, uint64_t *pcs, int max);
+
+/* The goroutine at addr read again (to see whether it moved while its stack was
+ * read). 0, -ENOENT when it is dead now, -EFAULT or -EBADMSG. */
+int go_g_reread(const struct go_runtime *rt, uint64_t addr, struct go_g *g);
 
 /* "chan receive", "running", "select", ... interned. */
 const char *go_g_state(const struct go_runtime *rt, const struct go_g *g);

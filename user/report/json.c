@@ -130,10 +130,30 @@ static void jrow(FILE *out, const struct view_rows *vr, size_t i, int seq)
 		jstr(out, r->start_func);
 		fputs(",\"states\":", out);
 		jstates(out, site);
-		fprintf(out, ",\"pre_attach\":%s,\"stack_captured\":%s,\"runtime\":%s",
-			site->flags & SITE_PRE_ATTACH ? "true" : "false",
-			site->flags & (SITE_PRE_ATTACH | SITE_NO_STACK) ? "false" : "true",
+		fprintf(out,
+			",\"pre_attach\":%s,\"created_before_attach\":%" PRId64
+			",\"stack_captured\":%s,\"runtime\":%s",
+			r->now.pre_live && r->now.pre_live == r->now.live && !site->show_pcs ? "true"
+											     : "false",
+			r->now.pre_live, site->show_pcs ? "true" : "false",
 			site->flags & SITE_RUNTIME ? "true" : "false");
+		fputs(",\"blocked\":[", out);
+		for (int k = 0; k < r->ngroups; k++) {
+			const struct block_group *g = &r->groups[k];
+
+			fprintf(out, "%s{\"count\":%" PRId64 ",\"state\":", k ? "," : "", g->n);
+			jstr(out, g->state);
+			if (g->wait_max_s >= 0 && g->wait_min_s >= 0)
+				fprintf(out, ",\"waiting_s_min\":%.1f,\"waiting_s_max\":%.1f",
+					g->wait_min_s, g->wait_max_s);
+			else
+				fputs(",\"waiting_s_min\":null,\"waiting_s_max\":null", out);
+			fprintf(out, ",\"sampled\":%s,\"waiting\":%s,\"frames\":",
+				g->sampled ? "true" : "false", g->waiting ? "true" : "false");
+			jframes(out, r->group_frames[k]);
+			fputc('}', out);
+		}
+		fputc(']', out);
 	}
 	if (vr->view == VIEW_THREADS) {
 		fputs(",\"names\":", out);

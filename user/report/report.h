@@ -44,6 +44,8 @@ struct view_hooks {
 	void (*trim)(void *ctx, const struct site *site, struct frames *fr);
 	/* The function a site's goroutines run, or NULL to name the start pc's function. */
 	const char *(*start_func)(void *ctx, const struct site *site);
+	/* The same as trim, for the stack of a group of the dump. */
+	void (*trim_group)(void *ctx, const struct block_group *g, struct frames *fr);
 	void *ctx;
 };
 
@@ -89,6 +91,10 @@ struct row {
 	int grew, observed;  /* intervals in which live grew / intervals seen */
 	const struct frames *frames; /* for display, trimmed */
 	const char *start_func;	     /* goroutines: the function it runs */
+	/* Goroutines: where they are now (the site's dump), and each group's frames. */
+	const struct block_group *groups;
+	int ngroups;
+	const struct frames **group_frames;
 };
 
 /*

@@ -60,6 +60,7 @@ void series_free(struct series *s)
 		free(site->pcs);
 		free(site->samples);
 		free(site->states);
+		free(site->groups);
 		free(site);
 	}
 	free(s->sites);
@@ -82,8 +83,10 @@ void series_next_interval(struct series *s)
 	iv->wall_ns = wall_ns();
 	iv->seconds = (mono - prev) / 1e9;
 	iv->ngc = s->ngc;
-	for (size_t i = 0; i < s->nsites; i++)
+	for (size_t i = 0; i < s->nsites; i++) {
 		s->sites[i]->nstates = 0;
+		s->sites[i]->ngroups = 0;
+	}
 }
 
 void series_drop_interval(struct series *s)
@@ -206,6 +209,46 @@ void series_freed_from_books(struct series *s, enum view_kind view)
 		now->freed = freed > 0 ? freed : 0;
 		now->freed_bytes = freed_bytes > 0 ? freed_bytes : 0;
 	}
+}
+
+void series_balance_books(struct series *s, enum view_kind view)
+{
+	for (size_t i = 0; i < s->nsites; i++) {
+		struct site *site = s->sites[i];
+		const struct sample *prev;
+		struct sample *now;
+		int64_t freed;
+
+		if (site->view != view)
+			continue;
+		now = site_now(s, site);
+		prev = site_at(site, s->nintervals - 2);
+		freed = (prev ? prev->live : 0) + (int64_t)now->created - now->live;
+		if (freed < 0) {
+			now->created += -freed;
+			freed = 0;
+		}
+		now->freed = freed;
+	}
+}
+
+void site_add_group(struct series *s, struct site *site, const struct block_group *g)
+{
+	(void)s;
+	if (site->ngroups == site->cap_groups) {
+		site->cap_groups = site->cap_groups ? 2 * site->cap_groups : 4;
+		site->groups = xrealloc(site->groups, site->cap_groups * sizeof(*site->groups));
+	}
+	site->groups[site->ngroups++] = *g;
+}
+
+void site_show(struct site *site, const uint64_t *pcs, int n, uint32_t flags)
+{
+	if (site->show_pcs == pcs && site->nshow == n)
+		return;
+	site->show_pcs = pcs;
+	site->nshow = n;
+	site->show_flags = flags;
 }
 
 void site_add_state(struct series *s, struct site *site, const char *state, int64_t n)

@@ -61,11 +61,27 @@ struct sample {
 	uint64_t oldest_ns;		     /* age of the oldest live object, 0 if unknown */
 	/* Since the program started, when the source knows (pprof's alloc_* view). */
 	uint64_t total_created, total_created_bytes;
+	int64_t pre_live; /* of live, how many existed before attach (goroutines) */
 };
 
 struct state_count {
 	const char *state; /* interned: "chan receive", "running", ... */
 	int64_t n;
+};
+
+/*
+ * Goroutines of a site doing the same thing now (the goroutine dump): one state,
+ * one stack where they stand. Rebuilt every interval.
+ */
+struct block_group {
+	const char *state;   /* interned: "chan receive", "runnable", ... */
+	const uint64_t *pcs; /* innermost first, pcs[0] an instruction; NULL when not read.
+			      * Owned by the source, stable for the session. */
+	int npcs;
+	int64_t n;			/* goroutines; scaled when sampled */
+	double wait_min_s, wait_max_s; /* blocked for (GC resolution); < 0 when unknown */
+	bool sampled;			/* n scaled from the goroutines that were read */
+	bool waiting;			/* parked on something (a wait reason), not runnable */
 };
 
 struct site {
@@ -80,7 +96,15 @@ struct site {
 	size_t nsamples;
 	struct state_count *states; /* goroutine states in the latest interval */
 	int nstates;
-	void *symbolized; /* cached display frames (report.c) */
+	struct block_group *groups; /* the latest interval's dump of the site, by count */
+	int ngroups, cap_groups;
+	/* The stack shown for the site when it is not its key (a go statement's rows show
+	 * the creation stack that made most of them). */
+	const uint64_t *show_pcs;
+	int nshow;
+	uint32_t show_flags; /* SITE_FRAME0_IS_PC for show_pcs */
+	void *symbolized;	      /* cached display frames (report/view.c) */
+	const void *symbolized_for;   /* the stack they were built from */
 	const char *start_name; /* cached name of the function at start_pc */
 	bool start_name_done;
 };
@@ -161,6 +185,17 @@ const struct sample *site_at(const struct site *site, int i);
  * interval, freed = alive before + created - alive now (and the same in bytes).
  */
 void series_freed_from_books(struct series *s, enum view_kind view);
+/*
+ * The same, for a view whose creations may go unseen (a map full, a probe placed
+ * after the fact): what is alive and was not before, nor created, was created all
+ * the same. For every site, alive before + created - freed = alive now.
+ */
+void series_balance_books(struct series *s, enum view_kind view);
+
+/* Add a group to the site's current dump (reset each interval). */
+void site_add_group(struct series *s, struct site *site, const struct block_group *g);
+/* The stack to show for the site (site->pcs unless the source set show_pcs). */
+void site_show(struct site *site, const uint64_t *pcs, int n, uint32_t flags);
 
 /* Add n goroutines in state to the site's current breakdown (reset each interval). */
 void site_add_state(struct series *s, struct site *site, const char *state, int64_t n);

@@ -150,13 +150,141 @@ static void row_title(FILE *out, const struct row *r)
 		fprintf(out, "      %s:\n", view_desc(site->view)->site_label);
 		return;
 	}
-	if (site->flags & SITE_PRE_ATTACH)
+	/* A row is a go statement: the creation stack that made most of its goroutines. */
+	if (site->show_pcs && r->now.pre_live)
+		fprintf(out, "      goroutines running %s, created at (%s of them before attach):\n",
+			fn, num(r->now.pre_live, false));
+	else if (site->show_pcs)
+		fprintf(out, "      goroutines running %s, created at:\n", fn);
+	else if (r->now.pre_live && r->now.pre_live == r->now.live)
 		fprintf(out, "      goroutines running %s, created before attach by:\n", fn);
-	else if ((site->flags & SITE_NO_STACK) && site->npcs == 1)
+	else
 		fprintf(out, "      goroutines running %s, creation stack not captured; go statement:\n",
 			fn);
+}
+
+/* 45s, 3m10s, 2h05m. */
+static const char *duration(double s, char *buf, size_t len)
+{
+	long v = s + 0.5;
+
+	if (v < 60)
+		snprintf(buf, len, "%lds", v);
+	else if (v < 3600)
+		snprintf(buf, len, "%ldm%02lds", v / 60, v % 60);
 	else
-		fprintf(out, "      goroutines running %s, created at:\n", fn);
+		snprintf(buf, len, "%ldh%02ldm", v / 3600, v / 60 % 60);
+	return buf;
+}
+
+#define GROUPS_SHOWN 4
+
+/* The goroutine dump of a row: what its goroutines do now, one line a group. */
+/*
+ * Whether a frame is the standard library's: its package path has no dot in its
+ * first element (Go's rule for std) and is not main, and its file lies in the Go
+ * tree of the runtime's own frames (root: ".../go/src/", NULL when not known, as
+ * under -trimpath). Packages pushed by linkname (sync.runtime_Semacquire is in
+ * runtime/sema.go) are std by both.
+ */
+static bool std_frame(const struct frame *f, const char *root, size_t rootlen)
+{
+	const char *fn = f->func, *slash, *dot;
+	size_t n;
+
+	if (!fn)
+		return false;
+	slash = strrchr(fn, '/');
+	dot = strchr(slash ? slash : fn, '.');
+	if (!dot)
+		return false;
+	n = dot - fn;
+	if ((n == 4 && !strncmp(fn, "main", 4)) || memchr(fn, '.', MIN(n, strcspn(fn, "/"))))
+		return false;
+	return !root || !f->file || !strncmp(f->file, root, rootlen);
+}
+
+/* Where a group is: its first frame outside the standard library, else outside the
+ * runtime, else the outermost. */
+static const struct frame *group_at(const struct frames *fr)
+{
+	const char *root = NULL, *p;
+	size_t rootlen = 0;
+
+	if (!fr || !fr->n)
+		return NULL;
+	for (int j = 0; j < fr->n && !root; j++)
+		if (fr->v[j].func && fr->v[j].file && !strncmp(fr->v[j].func, "runtime.", 8) &&
+		    (p = strstr(fr->v[j].file, "/src/runtime/"))) {
+			root = fr->v[j].file;
+			rootlen = p + 5 - root;
+		}
+	for (int j = 0; j < fr->n; j++)
+		if (!std_frame(&fr->v[j], root, rootlen))
+			return &fr->v[j];
+	for (int j = 0; j < fr->n; j++)
+		if (!fr->v[j].func || strncmp(fr->v[j].func, "runtime.", 8))
+			return &fr->v[j];
+	return &fr->v[fr->n - 1];
+}
+
+/*
+ * The dump of a row: one line per group of its goroutines (what they wait on, since
+ * when, where), its frames up to --depth under it. Returns whether a wait time was
+ * shown or unknown, for the footnote.
+ */
+static bool print_groups(const struct report_ctx *rc, FILE *out, const struct row *r)
+{
+	int max = rc->opts.max_depth;
+	bool waits = false;
+
+	if (!r->ngroups)
+		return false;
+	fputs("      where they are now:\n", out);
+	for (int k = 0; k < r->ngroups && k < GROUPS_SHOWN; k++) {
+		const struct block_group *g = &r->groups[k];
+		const struct frames *fr = r->group_frames[k];
+		const struct frame *at = group_at(fr);
+		char a[32], b[32];
+
+		fprintf(out, "        %s%9s  %s", g->sampled ? "~" : " ", num(g->n, false), g->state);
+		if (g->waiting && g->wait_max_s >= 0 && g->wait_min_s >= 0) {
+			duration(g->wait_min_s, a, sizeof(a));
+			duration(g->wait_max_s, b, sizeof(b));
+			if (strcmp(a, b))
+				fprintf(out, "  blocked %s-%s", a, b);
+			else
+				fprintf(out, "  blocked %s", a);
+			waits = true;
+		} else if (g->waiting) {
+			fputs("  blocked ?", out);
+			waits = true;
+		}
+		if (at) {
+			fprintf(out, "  at %s", at->func ? at->func : "?");
+			if (at->file)
+				fprintf(out, "  %s:%d", at->file, at->line);
+		} else if (g->waiting || !strcmp(g->state, "runnable")) {
+			fputs("  (stack not readable)", out);
+		}
+		fputc('\n', out);
+		for (int j = 0; fr && j < fr->n && j < max; j++) {
+			char name[256];
+
+			frame_name(name, sizeof(name), &fr->v[j]);
+			fprintf(out, "            %s", name);
+			if (fr->v[j].file)
+				fprintf(out, "  %s:%d", fr->v[j].file, fr->v[j].line);
+			if (fr->v[j].inlined)
+				fputs("  (inlined)", out);
+			fputc('\n', out);
+		}
+	}
+	if (r->ngroups > GROUPS_SHOWN)
+		fprintf(out, "        ... %d more groups\n", r->ngroups - GROUPS_SHOWN);
+	if (r->ngroups && r->groups[0].sampled)
+		fputs("        (~: scaled from the goroutines read, --unwind-max reads more)\n", out);
+	return waits;
 }
 
 static void totals_line(FILE *out, const struct view_rows *vr)
@@ -330,6 +458,7 @@ static void text_view(const struct report_ctx *rc, FILE *out, const struct repor
 		      const struct view_rows *vr)
 {
 	const struct view_info *vi = &rc->views[vr->view];
+	bool waits = false;
 
 	if (vr->view == VIEW_GO_HEAP && rows->trend) {
 		heap_trend(rc, out, rows->trend, vr);
@@ -353,9 +482,15 @@ static void text_view(const struct report_ctx *rc, FILE *out, const struct repor
 		row_numbers(out, vr, &vr->v[i]);
 		row_title(out, &vr->v[i]);
 		print_frames(rc, out, &vr->v[i]);
+		waits |= print_groups(rc, out, &vr->v[i]);
 	}
 	if (vr->n > vr->shown)
 		fprintf(out, "  ... %zu more stacks (--top 0 shows all)\n", vr->n - vr->shown);
+	if (waits)
+		fputs("  blocked: since the runtime's GC first saw them waiting, to within a GC "
+		      "cycle; ? until a GC has\n  seen them (the first GC after start-up sets "
+		      "nothing)\n",
+		      out);
 }
 
 static void header(const struct report_ctx *rc, FILE *out, enum report_end end)

@@ -34,36 +34,38 @@ void view_note_add(struct view_info *vi, const char *fmt, ...)
  * pcs, less compiler glue, less what the view's own hook cuts (its plumbing),
  * less the frames every stack ends in that are not news.
  */
-static const struct frames *site_frames(const struct report_ctx *r, struct site *site)
+/* Symbolized pcs, less compiler glue, inlined frames expanded once. */
+static struct frames *stack_frames(const struct report_ctx *r, const uint64_t *pcs, int npcs,
+				   bool frame0_is_pc)
 {
-	const struct view_hooks *h = &r->views[site->view].hooks;
-	struct frames *out;
+	struct frames *out = xcalloc(1, sizeof(*out));
 
-	if (site->symbolized)
-		return site->symbolized;
-	out = xcalloc(1, sizeof(*out));
-	for (int i = 0; i < site->npcs; i++) {
-		bool is_return = !(i == 0 && (site->flags & SITE_FRAME0_IS_PC));
-		const struct frames *fr = symbolize_pc(r->sym, site->pcs[i], is_return);
+	for (int i = 0; i < npcs; i++) {
+		bool is_return = !(i == 0 && frame0_is_pc);
+		const struct frames *fr = symbolize_pc(r->sym, pcs[i], is_return);
 
 		for (int j = 0; j < fr->n; j++) {
 			/* Go's own tracebacks leave compiler glue out; so do we. */
-			if (fr->v[j].wrapper && site->npcs > 1)
+			if (fr->v[j].wrapper && npcs > 1)
 				continue;
 			/*
 			 * Stacks from the Go runtime (heap profile) carry a pc per inlined
 			 * frame: the outer frame's call pc + 1. When the next pc is that one,
 			 * the rest of this expansion comes from it, as in runtime.Frames.
 			 */
-			if (j > 0 && fr->v[j - 1].inlined && i + 1 < site->npcs &&
-			    site->pcs[i + 1] == fr->v[j - 1].call_pc + 1)
+			if (j > 0 && fr->v[j - 1].inlined && i + 1 < npcs &&
+			    pcs[i + 1] == fr->v[j - 1].call_pc + 1)
 				break;
 			out->v = xrealloc(out->v, (out->n + 1) * sizeof(*out->v));
 			out->v[out->n++] = fr->v[j];
 		}
 	}
-	if (h->trim)
-		h->trim(h->ctx, site, out);
+	return out;
+}
+
+/* The frames every stack ends in that are not news. */
+static void trim_outermost(struct frames *out)
+{
 	/* C's main is where the program starts; the libc frames outside it are not news. */
 	for (int i = 0; i + 1 < out->n; i++)
 		if (!out->v[i].inlined && out->v[i].func && !strcmp(out->v[i].func, "main")) {
@@ -74,8 +76,57 @@ static const struct frames *site_frames(const struct report_ctx *r, struct site 
 	if (out->n > 1 && out->v[out->n - 1].func &&
 	    !strcmp(out->v[out->n - 1].func, "runtime.goexit"))
 		out->n--;
+}
+
+/*
+ * Display frames of a site, built once and kept with the site (rebuilt when the
+ * stack it shows changes): the symbolized pcs, less compiler glue, less what the
+ * view's own hook cuts (its plumbing), less the frames every stack ends in.
+ */
+static const struct frames *site_frames(const struct report_ctx *r, struct site *site)
+{
+	const struct view_hooks *h = &r->views[site->view].hooks;
+	const uint64_t *pcs = site->show_pcs ? site->show_pcs : site->pcs;
+	int npcs = site->show_pcs ? site->nshow : site->npcs;
+	uint32_t flags = site->show_pcs ? site->show_flags : site->flags;
+	struct frames *out;
+
+	if (site->symbolized && site->symbolized_for == pcs)
+		return site->symbolized;
+	if (site->symbolized) {
+		free(((struct frames *)site->symbolized)->v);
+		free(site->symbolized);
+	}
+	out = stack_frames(r, pcs, npcs, flags & SITE_FRAME0_IS_PC);
+	if (h->trim)
+		h->trim(h->ctx, site, out);
+	trim_outermost(out);
 	site->symbolized = out;
+	site->symbolized_for = pcs;
 	return out;
+}
+
+/* Display frames of a goroutine group's stack, built once per stack. */
+static const struct frames *group_frames(const struct report_ctx *r, const struct site *site,
+					 const struct block_group *g)
+{
+	static struct hmap cache; /* pcs pointer -> struct frames * */
+	const struct view_hooks *h = &r->views[site->view].hooks;
+	struct frames **slot;
+	bool created;
+
+	if (!g->pcs)
+		return NULL;
+	if (!cache.slot_size)
+		hmap_init(&cache, sizeof(g->pcs), sizeof(struct frames *));
+	slot = hmap_put(&cache, &g->pcs, &created);
+	if (created) {
+		*slot = stack_frames(r, g->pcs, g->npcs, true);
+		if (h->trim_group)
+			h->trim_group(h->ctx, g, *slot);
+		trim_outermost(*slot);
+	}
+	return *slot;
 }
 
 /* The function a site's goroutines run: the view's answer, else the start pc's function. */
@@ -96,6 +147,23 @@ static const char *start_func(const struct report_ctx *r, struct site *site)
 	fr = symbolize_pc(r->sym, site->start_pc, false);
 	/* The physical function is the last frame. */
 	return site->start_name = fr->n ? fr->v[fr->n - 1].func : NULL;
+}
+
+/* Events since the baseline (interval 0): at attach + created - freed = live now. */
+static void site_events(const struct series *ser, const struct site *site, uint64_t *created,
+			uint64_t *freed, uint64_t *created_bytes, uint64_t *freed_bytes)
+{
+	*created = *freed = *created_bytes = *freed_bytes = 0;
+	for (int i = 1; i < ser->nintervals; i++) {
+		const struct sample *sm = site_at(site, i);
+
+		if (!sm)
+			continue;
+		*created += sm->created;
+		*freed += sm->freed;
+		*created_bytes += sm->created_bytes;
+		*freed_bytes += sm->freed_bytes;
+	}
 }
 
 /*
@@ -126,15 +194,13 @@ static void fill_session(const struct report_ctx *rc, struct row *r)
 		else if (sm->live > prev)
 			r->grew++;
 		prev = sm->live;
-		r->created_total += sm->created;
-		r->freed_total += sm->freed;
-		r->created_bytes_total += sm->created_bytes;
-		r->freed_bytes_total += sm->freed_bytes;
 		x[n] = (ser->intervals[i].mono_ns - ser->start_mono_ns) / 1e9;
 		y[n] = sm->live;
 		yb[n] = sm->live_bytes;
 		n++;
 	}
+	site_events(ser, site, &r->created_total, &r->freed_total, &r->created_bytes_total,
+		    &r->freed_bytes_total);
 	r->observed = n;
 	r->slope = lsq_slope(x, y, n);
 	r->bytes_slope = lsq_slope(x, yb, n);
@@ -214,10 +280,21 @@ void view_build(const struct report_ctx *rc, enum view_kind view, bool summary,
 		out->tot.live_prev += prev ? prev->live : 0;
 		out->tot.live_bytes += now->live_bytes;
 		out->tot.live_bytes_prev += prev ? prev->live_bytes : 0;
-		out->tot.created += now->created;
-		out->tot.freed += now->freed;
-		out->tot.created_bytes += now->created_bytes;
-		out->tot.freed_bytes += now->freed_bytes;
+		if (summary) {
+			/* Over the session, events are the session's, hidden rows' too. */
+			uint64_t c, f, cb, fb;
+
+			site_events(ser, site, &c, &f, &cb, &fb);
+			out->tot.created += c;
+			out->tot.freed += f;
+			out->tot.created_bytes += cb;
+			out->tot.freed_bytes += fb;
+		} else {
+			out->tot.created += now->created;
+			out->tot.freed += now->freed;
+			out->tot.created_bytes += now->created_bytes;
+			out->tot.freed_bytes += now->freed_bytes;
+		}
 		if ((site->flags & SITE_RUNTIME) && !rc->opts.show_runtime) {
 			out->tot.hidden_live += now->live;
 			continue;
@@ -245,22 +322,21 @@ void view_build(const struct report_ctx *rc, enum view_kind view, bool summary,
 		out->n++;
 	}
 	out->tot.nsites = out->n;
-	/* Over the session, events are the session's: summed once here, for every writer. */
-	if (summary) {
-		out->tot.created = out->tot.freed = 0;
-		out->tot.created_bytes = out->tot.freed_bytes = 0;
-		for (size_t i = 0; i < out->n; i++) {
-			out->tot.created += out->v[i].created_total;
-			out->tot.freed += out->v[i].freed_total;
-			out->tot.created_bytes += out->v[i].created_bytes_total;
-			out->tot.freed_bytes += out->v[i].freed_bytes_total;
-		}
-	}
 	qsort(out->v, out->n, sizeof(*out->v), summary ? cmp_rows_summary : cmp_rows);
 	out->shown = rc->opts.top > 0 ? MIN(out->n, (size_t)rc->opts.top) : out->n;
 	for (size_t i = 0; i < out->shown; i++) {
-		out->v[i].frames = site_frames(rc, out->v[i].site);
-		out->v[i].start_func = start_func(rc, out->v[i].site);
+		struct row *r = &out->v[i];
+
+		r->frames = site_frames(rc, r->site);
+		r->start_func = start_func(rc, r->site);
+		/* The dump as of now (the latest interval), biggest group first. */
+		if (r->site->ngroups) {
+			r->groups = r->site->groups;
+			r->ngroups = r->site->ngroups;
+			r->group_frames = xcalloc(r->ngroups, sizeof(*r->group_frames));
+			for (int k = 0; k < r->ngroups; k++)
+				r->group_frames[k] = group_frames(rc, r->site, &r->groups[k]);
+		}
 	}
 }
 
@@ -307,6 +383,8 @@ bool heap_trend_build(const struct report_ctx *r, struct heap_trend *t)
 
 void view_rows_free(struct view_rows *r)
 {
+	for (size_t i = 0; i < r->shown; i++)
+		free(r->v[i].group_frames);
 	free(r->v);
 	memset(r, 0, sizeof(*r));
 }

@@ -1,9 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Goroutines by creation stack. Creations are probed (one emulated uprobe per
- * `go` statement, see bpf/goroutines.bpf.c); liveness and wait state come from
- * the runtime's own goroutine list read each interval, so exits cost nothing
- * in the target: exited = created - (live now - live before), per stack.
+ * Goroutines by `go` statement, and where they stand now.
+ *
+ * Creations are probed (one emulated uprobe per `go` statement executed, see
+ * bpf/goroutines.bpf.c), which gives each goroutine's full creation stack.
+ * Liveness, wait state and blocking stacks come from the runtime's own
+ * goroutine list read each interval (process_vm_readv, nothing stopped), so
+ * exits cost nothing in the target: exited = live before + created - live now.
+ *
+ * A row is a go statement (the pc of its call, g.gopc) and the function its
+ * goroutines start at: goroutines from before attach and after are one row,
+ * shown with the creation stack that made most of them. Under each row, the
+ * goroutine dump: its goroutines grouped by what they wait in and the stack they
+ * stand at, walked by frame pointers from each goroutine's saved context, at
+ * most --unwind-max per row and report (groups scaled and marked when more).
  */
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -11,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bpf/goroutines.h"
+#include "bpf/stacks.h"
 #include "bpfio/deltas.h"
 #include "bpfio/growmap.h"
 #include "bpfio/links.h"
@@ -20,16 +32,39 @@
 #include "bpfio/uprobe.h"
 #include "elf/disasm.h"
 #include "golang/runtime.h"
-#include "bpf/goroutines.h"
 #include "leakscope.skel.h"
+#include "lib/intern.h"
 #include "session.h"
 #include "target/maps.h"
-#include "bpf/stacks.h"
 
 #define MAX_RET_PROBES 8
+#define GSTACK_MAX 64 /* frames of a goroutine's current stack */
+
+/* A row: the go statement and the function its goroutines start at. */
+struct row_key {
+	uint64_t gopc, startpc;
+};
+
+struct gsrow {
+	struct site *site;
+	uint64_t best_stack;   /* the creation stack with the most creations, shown */
+	uint64_t best_created;
+	/* This interval. */
+	struct go_g **gs; /* its live goroutines */
+	size_t ngs, cap_gs;
+	int64_t pre;	      /* of them, created before attach */
+	const char *name;     /* the function they run, from their own stacks */
+};
+
+/* A goroutine's current stack, kept while it has not moved. */
+struct gcache {
+	uint64_t goid, sp, pc, bp;
+	const uint64_t *pcs; /* interned */
+	int n;
+};
 
 struct gsrc {
-	struct leakscope_bpf *skel;
+	struct leakscope_bpf *skel; /* NULL in --dump: no probe at all */
 	uint64_t addrs[MAX_RET_PROBES]; /* where the creation probe goes */
 	int naddrs, reg;
 	struct links links;
@@ -44,8 +79,13 @@ struct gsrc {
 	uint64_t stacks_missing;
 	struct growmap records; /* BPF go_goroutines: the last goroutine made in each g */
 	struct map_dump gmap, sites;
-	struct cum_deltas created; /* per go_site_key */
-	struct hmap is_runtime; /* startpc -> bool: a runtime goroutine (cached) */
+	struct cum_deltas created;   /* per go_site_key */
+	struct hmap is_runtime;	     /* startpc -> bool: a runtime goroutine (cached) */
+	struct hmap rows;	     /* struct row_key -> struct gsrow */
+	struct hmap row_of_site;     /* struct site * -> struct row_key */
+	struct hmap stacks;	     /* content hash -> interned current stack (uint64_t *) */
+	struct hmap cache;	     /* g address -> struct gcache */
+	uint64_t unwound, torn, retried; /* stack walks since attach, given up, redone */
 };
 
 /*
@@ -103,42 +143,115 @@ static int try_runtime(struct session *s, struct gsrc *g)
 	return 0;
 }
 
-static int gsrc_probe(struct session *s, void **state)
-{
-	struct gsrc *g;
-	int err;
+/* ---- names -------------------------------------------------------------------------- */
 
-	g = xcalloc(1, sizeof(*g));
-	cum_deltas_init(&g->created, sizeof(struct go_site_key), 1);
-	hmap_init(&g->is_runtime, sizeof(uint64_t), sizeof(bool));
-	*state = g;
-	g->mf = modfile_get(s->exe_path, &err);
-	if (!g->mf || !g->mf->gb)
-		return -ENOTSUP;
-	g->gb = g->mf->gb;
-	err = find_probe_sites(g, g->addrs, &g->naddrs, &g->reg, &s->fatal);
-	if (err)
-		return err;
-	/* A running program: its goroutine list is checked now, before anything is loaded. */
-	if (!s->launched && try_runtime(s, g) == -ENOENT) {
-		log_warn("goroutines view left out: %s", g->rt_why);
-		return -ENOTSUP;
-	}
-	return 0;
+/* The physical function at link-time pc, or NULL. */
+static const char *func_at(const struct gsrc *g, uint64_t pc, uint64_t *entry)
+{
+	struct gofunc f;
+
+	if (!g->gb->pcln || gopclntab_func_at(g->gb->pcln, pc, &f))
+		return NULL;
+	if (entry)
+		*entry = f.entry;
+	return f.name;
 }
 
-static int gsrc_configure(struct session *s, void *state, struct leakscope_bpf *skel)
+static bool is_wrapper(const struct gsrc *g, uint64_t entry, const char *name)
 {
-	struct gsrc *g = state;
+	return gobin_is_wrapper(g->gb, entry) || strstr(name, ".gowrap");
+}
 
-	g->skel = skel;
-	skel->rodata->g_goid_off = g->gb->off.g_goid;
-	skel->rodata->g_startpc_off = g->gb->off.g_startpc;
-	skel->rodata->newg_reg = g->reg;
-	bpfobj_use_map(skel->maps.go_goroutines, 0);
-	bpfobj_use_map(skel->maps.go_sites, s->cfg->max_stacks);
-	bpfobj_use_prog(skel->progs.go_newproc);
-	return 0;
+/*
+ * The function a goroutine runs, from its own stack, the way Go's traceback names
+ * its outermost frame: below runtime.goexit is the function it started at; when
+ * that is the compiler's `go` wrapper, the function the wrapper runs, which is
+ * either inlined into it (the wrapper's inlined frame at that pc) or called by it
+ * (the next frame up, whatever the call: direct, closure, interface, func value).
+ */
+static const char *name_from_stack(const struct gsrc *g, const uint64_t *pcs, int n)
+{
+	struct goframe fr[16];
+	uint64_t entry;
+	const char *name;
+	int k = n - 1, m;
+
+	/* The bottom frame returns into runtime.goexit (its start, as the runtime set it). */
+	if (k >= 1 && (name = func_at(g, pcs[k] - 1 - g->bias, NULL)) && !strcmp(name, "runtime.goexit"))
+		k--;
+	if (k < 0)
+		return NULL;
+	/* pcs[0] is where the goroutine stands (an instruction); the rest return addresses. */
+	uint64_t pc = pcs[k] - (k ? 1 : 0) - g->bias;
+
+	name = func_at(g, pc, &entry);
+	if (!name || !is_wrapper(g, entry, name))
+		return name;
+	m = gopclntab_frames(g->gb->pcln, pc, fr, ARRAY_SIZE(fr));
+	if (m >= 2)
+		return fr[m - 2].func; /* inlined into the wrapper: the frame just inside it */
+	if (k >= 1) {
+		pc = pcs[k - 1] - (k - 1 ? 1 : 0) - g->bias;
+		m = gopclntab_frames(g->gb->pcln, pc, fr, ARRAY_SIZE(fr));
+		if (m >= 1)
+			return fr[m - 1].func; /* the function the wrapper called */
+	}
+	return name;
+}
+
+struct inl_query {
+	const struct gsrc *g;
+	const char *found;
+};
+
+/* The first instruction of a wrapper that executes inlined code: whose inlined body. */
+static int first_inlined(const struct insn *in, void *ctx)
+{
+	struct inl_query *q = ctx;
+	struct goframe fr[16];
+	int m = gopclntab_frames(q->g->gb->pcln, in->addr, fr, ARRAY_SIZE(fr));
+
+	if (m < 2)
+		return 0;
+	q->found = fr[m - 2].func;
+	return 1;
+}
+
+/*
+ * The same without a stack (every goroutine of the row was running): the target
+ * inlined into the wrapper (its inline tree), else its first direct call, else the
+ * wrapper's own name.
+ */
+static const char *name_from_wrapper(const struct gsrc *g, uint64_t startpc)
+{
+	struct inl_query q = {.g = g};
+	struct gofunc f;
+	const void *code;
+	size_t len;
+
+	if (!g->gb->pcln || gopclntab_func_at(g->gb->pcln, startpc - g->bias, &f) ||
+	    !is_wrapper(g, f.entry, f.name))
+		return NULL;
+	code = gobin_code(g->gb, &f, &len);
+	if (code)
+		disasm_each(code, len, f.entry, first_inlined, &q);
+	if (q.found)
+		return q.found;
+	return gobin_gowrap_target(g->gb, f.entry);
+}
+
+/* The view's hook: what the goroutines of a row run. */
+static const char *row_start_func(void *ctx, const struct site *site)
+{
+	struct gsrc *g = ctx;
+	struct row_key *k = hmap_get(&g->row_of_site, &site);
+	struct gsrow *r = k ? hmap_get(&g->rows, k) : NULL;
+
+	if (r && r->name)
+		return r->name;
+	if (!g->rt_ready)
+		return NULL;
+	return name_from_wrapper(g, site->start_pc);
 }
 
 /* Runtime plumbing at the top of a goroutine creation stack, not worth a line. */
@@ -171,14 +284,69 @@ static void trim_creation(void *ctx, const struct site *site, struct frames *fr)
 	}
 }
 
-/* The function a goroutine runs, seen through the compiler's gowrap wrappers. */
-static const char *wrapped_start(void *ctx, const struct site *site)
+/* A blocked goroutine's stack starts in the scheduler: from the call that parked it on. */
+static void trim_parked(void *ctx, const struct block_group *grp, struct frames *fr)
 {
-	struct gsrc *g = ctx;
+	int k = 0;
 
-	if (!g->rt_ready)
-		return NULL;
-	return gobin_gowrap_target(g->gb, site->start_pc - g->bias);
+	while (k + 1 < fr->n && fr->v[k].func &&
+	       (!strcmp(fr->v[k].func, "runtime.gopark") ||
+		!strcmp(fr->v[k].func, "runtime.goparkunlock") ||
+		!strcmp(fr->v[k].func, "runtime.mcall")))
+		k++;
+	if (k) {
+		memmove(fr->v, fr->v + k, (fr->n - k) * sizeof(*fr->v));
+		fr->n -= k;
+	}
+}
+
+/* ---- the source --------------------------------------------------------------------- */
+
+static int gsrc_probe(struct session *s, void **state)
+{
+	struct gsrc *g;
+	int err;
+
+	g = xcalloc(1, sizeof(*g));
+	cum_deltas_init(&g->created, sizeof(struct go_site_key), 1);
+	hmap_init(&g->is_runtime, sizeof(uint64_t), sizeof(bool));
+	hmap_init(&g->rows, sizeof(struct row_key), sizeof(struct gsrow));
+	hmap_init(&g->row_of_site, sizeof(struct site *), sizeof(struct row_key));
+	hmap_init(&g->stacks, sizeof(uint64_t), sizeof(uint64_t *));
+	hmap_init(&g->cache, sizeof(uint64_t), sizeof(struct gcache));
+	*state = g;
+	g->mf = modfile_get(s->exe_path, &err);
+	if (!g->mf || !g->mf->gb)
+		return -ENOTSUP;
+	g->gb = g->mf->gb;
+	if (!s->cfg->dump) {
+		err = find_probe_sites(g, g->addrs, &g->naddrs, &g->reg, &s->fatal);
+		if (err)
+			return err;
+	}
+	/* A running program: its goroutine list is checked now, before anything is loaded. */
+	if (!s->launched && try_runtime(s, g) == -ENOENT) {
+		log_warn("goroutines view left out: %s", g->rt_why);
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+static int gsrc_configure(struct session *s, void *state, struct leakscope_bpf *skel)
+{
+	struct gsrc *g = state;
+
+	if (!skel)
+		return 0; /* --dump: memory reads only */
+	g->skel = skel;
+	skel->rodata->g_goid_off = g->gb->off.g_goid;
+	skel->rodata->g_startpc_off = g->gb->off.g_startpc;
+	skel->rodata->g_gopc_off = g->gb->off.g_gopc;
+	skel->rodata->newg_reg = g->reg;
+	bpfobj_use_map(skel->maps.go_goroutines, 0);
+	bpfobj_use_map(skel->maps.go_sites, s->cfg->max_stacks);
+	bpfobj_use_prog(skel->progs.go_newproc);
+	return 0;
 }
 
 /* The goroutines map starts with room for this many g structs, and grows. */
@@ -189,24 +357,26 @@ static int gsrc_attach(struct session *s, void *state)
 	struct gsrc *g = state;
 	int err;
 
-	err = growmap_init(&g->records, g->skel->maps.go_goroutines, sizeof(uint64_t),
-			   sizeof(struct go_goroutine), s->cfg->max_goroutines,
-			   FIRST_GOROUTINES,
-			   (const volatile uint64_t *)&g->skel->bss->go_counters[GO_CNT_TRACKED]);
-	if (err) {
-		fatal_set(&s->fatal, EXIT_KERNEL, "cannot make the goroutines map: %s",
-			  strerror(-err));
-		return err;
+	if (g->skel) {
+		err = growmap_init(&g->records, g->skel->maps.go_goroutines, sizeof(uint64_t),
+				   sizeof(struct go_goroutine), s->cfg->max_goroutines,
+				   FIRST_GOROUTINES,
+				   (const volatile uint64_t *)&g->skel->bss->go_counters[GO_CNT_TRACKED]);
+		if (err) {
+			fatal_set(&s->fatal, EXIT_KERNEL, "cannot make the goroutines map: %s",
+				  strerror(-err));
+			return err;
+		}
+		for (int i = 0; i < g->naddrs; i++)
+			if (!links_add(&g->links,
+				       uprobe_attach(s->pid, g->skel->progs.go_newproc, s->exe_path,
+						     g->mf->elf, g->addrs[i], 0, "goroutine creation",
+						     &s->fatal)))
+				return -ENOENT;
+		log_debug("goroutine creation probe: %d site(s), first at 0x%llx (%s)", g->naddrs,
+			  (unsigned long long)g->addrs[0],
+			  g->reg == GO_NEWG_RBX ? "runqput call" : "newproc1 RET");
 	}
-
-	for (int i = 0; i < g->naddrs; i++)
-		if (!links_add(&g->links, uprobe_attach(s->pid, g->skel->progs.go_newproc,
-							s->exe_path, g->mf->elf, g->addrs[i], 0,
-							"goroutine creation", &s->fatal)))
-			return -ENOENT;
-	log_debug("goroutine creation probe: %d site(s), first at 0x%llx (%s)", g->naddrs,
-		  (unsigned long long)g->addrs[0],
-		  g->reg == GO_NEWG_RBX ? "runqput call" : "newproc1 RET");
 
 	/* Everything alive now existed before attach; remember where they end. */
 	if (!try_runtime(s, g) && !go_runtime_scan(&g->rt)) {
@@ -219,8 +389,12 @@ static int gsrc_attach(struct session *s, void *state)
 		return -ENOENT;
 	}
 	s->views[VIEW_GOROUTINES].active = true;
-	s->views[VIEW_GOROUTINES].hooks =
-		(struct view_hooks){.trim = trim_creation, .start_func = wrapped_start, .ctx = g};
+	s->views[VIEW_GOROUTINES].hooks = (struct view_hooks){
+		.trim = trim_creation,
+		.start_func = row_start_func,
+		.trim_group = trim_parked,
+		.ctx = g,
+	};
 	return 0;
 }
 
@@ -237,21 +411,221 @@ static bool is_runtime_goroutine(struct gsrc *g, uint64_t startpc)
 	return *rt;
 }
 
-static struct site *site_for_stack(struct session *s, struct gsrc *g, uint64_t stack,
-				   uint64_t startpc)
+/* The row of a go statement, made with its site the first time. */
+static struct gsrow *row_get(struct session *s, struct gsrc *g, uint64_t gopc, uint64_t startpc)
 {
-	uint32_t flags = SITE_FRAME0_IS_PC;
-	const uint64_t *pcs;
-	int n;
+	struct row_key k = {gopc, startpc};
+	bool created;
+	struct gsrow *r = hmap_put(&g->rows, &k, &created);
 
-	pcs = stack_store_get(&s->stacks, stack, &n, &g->stacks_missing);
-	if (!n)
-		flags = SITE_NO_STACK;
-	if (startpc && is_runtime_goroutine(g, startpc))
-		flags |= SITE_RUNTIME;
-	return series_site(&s->series, VIEW_GOROUTINES, pcs, n, startpc, flags);
+	if (created) {
+		uint32_t flags = startpc && is_runtime_goroutine(g, startpc) ? SITE_RUNTIME : 0;
+
+		/* Keyed by the go statement (a return address), one frame. */
+		r->site = series_site(&s->series, VIEW_GOROUTINES, &gopc, gopc ? 1 : 0, startpc, flags);
+		*(struct row_key *)hmap_put(&g->row_of_site, &r->site, NULL) = k;
+	}
+	return r;
 }
 
+/* Creations since the last look, per row; each row shows its busiest creation stack. */
+static void count_creations(struct session *s, struct gsrc *g)
+{
+	int err = map_dump_read(bpf_map__fd(g->skel->maps.go_sites), sizeof(struct go_site_key),
+				sizeof(uint64_t), &g->sites);
+
+	if (err)
+		log_warn("reading the sites map: %s", strerror(-err));
+	for (size_t i = 0; i < g->sites.n; i++) {
+		const struct go_site_key *k = map_dump_key(&g->sites, i);
+		uint64_t cum = *(uint64_t *)map_dump_value(&g->sites, i);
+		uint64_t d = cum_delta1(&g->created, k, cum);
+		struct gsrow *r;
+		const uint64_t *pcs;
+		int n;
+
+		if (!d)
+			continue;
+		r = row_get(s, g, k->gopc, k->startpc);
+		site_now(&s->series, r->site)->created += d;
+		if (cum <= r->best_created || !k->stack)
+			continue;
+		pcs = stack_store_get(&s->stacks, k->stack, &n, &g->stacks_missing);
+		if (!n)
+			continue;
+		r->best_stack = k->stack;
+		r->best_created = cum;
+		site_show(r->site, pcs, n, SITE_FRAME0_IS_PC);
+	}
+}
+
+/* An interned copy of a current stack: groups and the cache point at it. */
+static const uint64_t *intern_stack(struct gsrc *g, const uint64_t *pcs, int n)
+{
+	uint64_t h = hash_bytes(pcs, n * sizeof(*pcs), n);
+	bool created;
+	uint64_t **slot = hmap_put(&g->stacks, &h, &created);
+
+	if (created) {
+		*slot = xmalloc((n + 1) * sizeof(uint64_t));
+		(*slot)[0] = n;
+		memcpy(*slot + 1, pcs, n * sizeof(*pcs));
+	}
+	return *slot + 1;
+}
+
+/* Where a goroutine stands now, from the cache while it has not moved. */
+/* Whether a goroutine read twice stood still in between (its stack then is its own). */
+static bool same_place(const struct go_g *a, const struct go_g *b)
+{
+	return a->goid == b->goid && a->status == b->status && a->sched_sp == b->sched_sp &&
+	       a->sched_pc == b->sched_pc && a->sched_bp == b->sched_bp &&
+	       a->stack_lo == b->stack_lo;
+}
+
+/*
+ * The stack a goroutine stands at, interned; NULL when it cannot be read. Read once
+ * per place it stands (cached by g, goid and saved context). The g is read again
+ * after the walk: if it moved, the walk may mix two stacks, and is done once more
+ * from where it is now; what still fails is counted as torn.
+ */
+static const uint64_t *current_stack(struct gsrc *g, const struct go_g *gg, int *n)
+{
+	bool created;
+	struct gcache *c = hmap_put(&g->cache, &gg->addr, &created);
+	uint64_t pcs[GSTACK_MAX];
+	struct go_g cur = *gg, again;
+	int k = 0;
+
+	if (!created && c->goid == gg->goid && c->sp == gg->sched_sp && c->pc == gg->sched_pc &&
+	    c->bp == gg->sched_bp) {
+		*n = c->n;
+		return c->pcs;
+	}
+	for (int try = 0; try < 2; try++) {
+		g->unwound++;
+		k = go_g_stack(&g->rt, &cur, pcs, GSTACK_MAX);
+		if (go_g_reread(&g->rt, cur.addr, &again)) {
+			k = 0; /* exited meanwhile */
+			break;
+		}
+		if (same_place(&cur, &again))
+			break;
+		k = 0;
+		if (again.status == GO_G_RUNNING || again.status == GO_G_SYSCALL)
+			break;
+		cur = again;
+		g->retried++;
+	}
+	*c = (struct gcache){cur.goid, cur.sched_sp, cur.sched_pc, cur.sched_bp, NULL, k};
+	if (!k)
+		g->torn++;
+	c->pcs = k ? intern_stack(g, pcs, k) : NULL;
+	*n = c->n;
+	return c->pcs;
+}
+
+struct tally {
+	const char *state;
+	const uint64_t *pcs;
+	int n;
+	bool stands; /* a goroutine not running: sampled when the row has many */
+	bool waiting;
+	int64_t count;
+	int64_t wmin, wmax; /* nanotime of waitsince: the longest waiting has the smallest */
+};
+
+static int cmp_tally(const void *a, const void *b)
+{
+	const struct tally *x = a, *y = b;
+
+	return x->count > y->count ? -1 : x->count < y->count;
+}
+
+/*
+ * The dump of one row: its goroutines by (state, current stack), at most
+ * --unwind-max stacks read (every k-th goroutine, so the sample spans the row),
+ * groups scaled to the row when fewer were read than it has. Names the row from
+ * the stacks read.
+ */
+static void dump_row(struct session *s, struct gsrc *g, struct gsrow *r, uint64_t now)
+{
+	/* A dump is asked for once: it reads every stack. */
+	size_t cap = s->cfg->dump ? SIZE_MAX : s->cfg->unwind_max, nstack = 0, read = 0, step;
+	struct tally *t = xcalloc(r->ngs + 1, sizeof(*t));
+	struct {
+		const char *name;
+		size_t n;
+	} names[8];
+	size_t nnames = 0, nt = 0;
+
+	for (size_t i = 0; i < r->ngs; i++)
+		nstack += r->gs[i]->status != GO_G_RUNNING && r->gs[i]->status != GO_G_SYSCALL;
+	step = nstack > cap && cap ? (nstack + cap - 1) / cap : 1;
+	for (size_t i = 0, k = 0; i < r->ngs; i++) {
+		const struct go_g *gg = r->gs[i];
+		bool stands = gg->status != GO_G_RUNNING && gg->status != GO_G_SYSCALL;
+		const char *state = go_g_state(&g->rt, gg);
+		const uint64_t *pcs = NULL;
+		int n = 0;
+		size_t j;
+
+		if (stands && (k++ % step || read >= cap))
+			continue;
+		if (stands) {
+			read++;
+			pcs = current_stack(g, gg, &n);
+			if (pcs) {
+				const char *nm = name_from_stack(g, pcs, n);
+
+				for (j = 0; j < nnames && names[j].name != nm; j++)
+					;
+				if (j < nnames)
+					names[j].n++;
+				else if (nm && nnames < ARRAY_SIZE(names))
+					names[nnames++] = (typeof(names[0])){nm, 1};
+			}
+		}
+		for (j = 0; j < nt; j++)
+			if (t[j].state == state && t[j].pcs == pcs)
+				break;
+		if (j == nt)
+			t[nt++] = (struct tally){state, pcs, n, stands,
+						 gg->status == GO_G_WAITING || gg->status == GO_G_LEAKED,
+						 0, INT64_MAX, 0};
+		t[j].count++;
+		/* Blocked for: the GC's clock (nanotime, CLOCK_MONOTONIC), when it has looked. */
+		if (gg->waitsince > 0 && (gg->status == GO_G_WAITING || gg->status == GO_G_LEAKED)) {
+			t[j].wmin = MIN(t[j].wmin, gg->waitsince);
+			t[j].wmax = MAX(t[j].wmax, gg->waitsince);
+		}
+	}
+	qsort(t, nt, sizeof(*t), cmp_tally);
+	for (size_t j = 0; j < nt; j++) {
+		bool scaled = step > 1 && t[j].stands;
+		struct block_group b = {
+			.state = t[j].state,
+			.pcs = t[j].pcs,
+			.npcs = t[j].n,
+			.n = scaled ? (int64_t)(t[j].count * (double)nstack / read + 0.5) : t[j].count,
+			.wait_min_s = t[j].wmax > 0 ? (double)((int64_t)now - t[j].wmax) / 1e9 : -1,
+			.wait_max_s = t[j].wmax > 0 ? (double)((int64_t)now - t[j].wmin) / 1e9 : -1,
+			.sampled = scaled,
+			.waiting = t[j].waiting,
+		};
+
+		if (b.wait_min_s < 0 && t[j].wmax > 0)
+			b.wait_min_s = b.wait_max_s = -1; /* clocks apart: say nothing */
+		site_add_group(&s->series, r->site, &b);
+	}
+	/* The name most of them run (an interface method may run several). */
+	for (size_t j = 0, best = 0; j < nnames; j++)
+		if (names[j].n > best) {
+			best = names[j].n;
+			r->name = names[j].name;
+		}
+	free(t);
+}
 
 static int gsrc_collect(struct session *s, void *state)
 {
@@ -260,6 +634,7 @@ static int gsrc_collect(struct session *s, void *state)
 	struct series *ser = &s->series;
 	struct hmap ix; /* g address -> its creation record in the dump */
 	int64_t untracked = 0;
+	struct gsrow *r;
 	uint64_t t1;
 	int err;
 
@@ -277,25 +652,15 @@ static int gsrc_collect(struct session *s, void *state)
 		g->baseline_done = true; /* launched: nothing existed before us */
 
 	/*
-	 * Creations per site up to t1. Goroutines whose creation is recorded after t1
+	 * Creations per row up to t1. Goroutines whose creation is recorded after t1
 	 * are left for the next interval, so that created and live agree.
 	 */
 	t1 = now_ns();
-	err = map_dump_read(bpf_map__fd(g->skel->maps.go_sites), sizeof(struct go_site_key),
-			    sizeof(uint64_t), &g->sites);
-	if (err)
-		log_warn("reading the sites map: %s", strerror(-err));
-	for (size_t i = 0; i < g->sites.n; i++) {
-		const struct go_site_key *k = map_dump_key(&g->sites, i);
-		uint64_t cum = *(uint64_t *)map_dump_value(&g->sites, i);
-		uint64_t d = cum_delta1(&g->created, k, cum);
+	if (g->skel)
+		count_creations(s, g);
 
-		if (d)
-			site_now(ser, site_for_stack(s, g, k->stack, k->startpc))->created += d;
-	}
-
-	/* Live goroutines, each matched to the creation recorded in its g (read after the
-	 * scan, so every goroutine the scan saw has its record by then). */
+	/* Live goroutines, each in the row of its go statement (read after the sites, so
+	 * every goroutine the scan saw has its record by then). */
 	err = go_runtime_scan(&g->rt);
 	if (err == -EBADMSG) {
 		char lay[96];
@@ -312,47 +677,63 @@ static int gsrc_collect(struct session *s, void *state)
 		log_debug("goroutine list unreadable: %s", strerror(-err));
 		return err == -ESRCH ? -ESRCH : 0;
 	}
-	growmap_tick(&g->records);
-	err = growmap_dump(&g->records, &g->gmap);
-	if (err)
-		log_warn("reading the goroutines map: %s", strerror(-err));
 	hmap_init(&ix, sizeof(uint64_t), sizeof(struct go_goroutine *));
-	for (size_t i = 0; i < g->gmap.n; i++)
-		*(struct go_goroutine **)hmap_put(&ix, map_dump_key(&g->gmap, i), NULL) =
-			map_dump_value(&g->gmap, i);
+	if (g->skel) {
+		growmap_tick(&g->records);
+		err = growmap_dump(&g->records, &g->gmap);
+		if (err)
+			log_warn("reading the goroutines map: %s", strerror(-err));
+		for (size_t i = 0; i < g->gmap.n; i++)
+			*(struct go_goroutine **)hmap_put(&ix, map_dump_key(&g->gmap, i), NULL) =
+				map_dump_value(&g->gmap, i);
+	}
 	log_debug("goroutines: %zu live in allgs, %zu creation records", g->rt.ngs, g->gmap.n);
+	for (size_t it = 0; hmap_next(&g->rows, &it, NULL, (void **)&r);) {
+		r->ngs = 0;
+		r->pre = 0;
+	}
 	for (size_t i = 0; i < g->rt.ngs; i++) {
-		const struct go_g *gg = &g->rt.gs[i];
+		struct go_g *gg = &g->rt.gs[i];
 		struct go_goroutine **ep = hmap_get(&ix, &gg->addr), *e = ep ? *ep : NULL;
-		struct site *site;
 
-		if (e && e->goid == gg->goid) {
-			if (e->created_ns > t1)
-				continue;
-			site = site_for_stack(s, g, e->stack, gg->startpc);
-		} else {
-			/* Not seen at creation: its own g still says where it was made. */
-			uint32_t flags = gg->goid <= g->goid_at_attach ? SITE_PRE_ATTACH
-								       : SITE_NO_STACK;
-
-			if (is_runtime_goroutine(g, gg->startpc))
-				flags |= SITE_RUNTIME;
-			if (flags & SITE_PRE_ATTACH)
-				untracked++;
-			site = series_site(ser, VIEW_GOROUTINES, &gg->gopc, gg->gopc ? 1 : 0,
-					   gg->startpc, flags);
+		if (e && e->goid == gg->goid && e->created_ns > t1)
+			continue;
+		r = row_get(s, g, gg->gopc, gg->startpc);
+		if (r->ngs == r->cap_gs) {
+			r->cap_gs = r->cap_gs ? 2 * r->cap_gs : 16;
+			r->gs = xrealloc(r->gs, r->cap_gs * sizeof(*r->gs));
 		}
-		site_now(ser, site)->live++;
-		site_add_state(ser, site, go_g_state(&g->rt, gg), 1);
+		r->gs[r->ngs++] = gg;
+		if (gg->goid <= g->goid_at_attach)
+			r->pre++;
 	}
 	hmap_free(&ix);
 
-	/* Exits follow from the books: before + created - now. */
-	series_freed_from_books(ser, VIEW_GOROUTINES);
+	/* Rows: how many live, in which states, and where they stand. */
+	for (size_t it = 0; hmap_next(&g->rows, &it, NULL, (void **)&r);) {
+		struct sample *sm;
 
-	__u64 *c = g->skel->bss->go_counters;
-	vi->drops = c[GO_CNT_GMAP_FULL] + c[GO_CNT_SITE_FULL] + c[GO_CNT_STACK_FULL] +
-		    g->stacks_missing;
+		if (!r->ngs)
+			continue;
+		sm = site_now(ser, r->site);
+		sm->live += r->ngs;
+		sm->pre_live += r->pre;
+		untracked += r->pre;
+		for (size_t i = 0; i < r->ngs; i++)
+			site_add_state(ser, r->site, go_g_state(&g->rt, r->gs[i]), 1);
+		dump_row(s, g, r, t1);
+	}
+
+	/* Exits follow from the books: before + created - now. A goroutine no probe saw
+	 * made (a full map) is a creation all the same: the books balance. */
+	series_balance_books(ser, VIEW_GOROUTINES);
+
+	if (g->skel) {
+		__u64 *c = g->skel->bss->go_counters;
+
+		vi->drops = c[GO_CNT_GMAP_FULL] + c[GO_CNT_SITE_FULL] + c[GO_CNT_STACK_FULL] +
+			    g->stacks_missing;
+	}
 	vi->untracked = untracked;
 	if (g->gb->assumed & GO_LAYOUT_G) {
 		char lay[96];
@@ -362,9 +743,13 @@ static int gsrc_collect(struct session *s, void *state)
 	}
 	if (untracked)
 		view_note_add(vi,
-			  "%lld goroutines existed before attach: shown by the go statement that "
-			  "created them (one frame), not a full stack",
-			  (long long)untracked);
+			      "%lld goroutines existed before attach: counted in the row of the go "
+			      "statement that made them",
+			      (long long)untracked);
+	log_debug("goroutine stacks: %llu read since attach, %llu torn or unreadable, %llu "
+		  "read again after the goroutine moved",
+		  (unsigned long long)g->unwound, (unsigned long long)g->torn,
+		  (unsigned long long)g->retried);
 	return 0;
 }
 
@@ -372,12 +757,15 @@ static void gsrc_tick(struct session *s, void *state)
 {
 	struct gsrc *g = state;
 
-	growmap_tick(&g->records);
+	if (g->skel)
+		growmap_tick(&g->records);
 }
 
 static void gsrc_detach(void *state)
 {
 	struct gsrc *g = state;
+	struct gsrow *r;
+	uint64_t **st;
 
 	links_destroy(&g->links);
 	growmap_free(&g->records);
@@ -386,6 +774,14 @@ static void gsrc_detach(void *state)
 	go_runtime_free(&g->rt);
 	cum_deltas_free(&g->created);
 	hmap_free(&g->is_runtime);
+	for (size_t it = 0; hmap_next(&g->rows, &it, NULL, (void **)&r);)
+		free(r->gs);
+	hmap_free(&g->rows);
+	hmap_free(&g->row_of_site);
+	for (size_t it = 0; hmap_next(&g->stacks, &it, NULL, (void **)&st);)
+		free(*st);
+	hmap_free(&g->stacks);
+	hmap_free(&g->cache);
 	free(g);
 }
 

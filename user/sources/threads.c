@@ -581,6 +581,8 @@ static int tsrc_collect(struct session *s, void *state)
 			now->freed += t->untracked_prev - untracked;
 	}
 	t->untracked_prev = untracked;
+	/* A thread made between t1 and reading the sites: in created now, live next time. */
+	series_balance_books(ser, VIEW_THREADS);
 
 	__u64 *c = t->skel->bss->thr_counters;
 	vi->drops = c[THR_CNT_MAP_FULL] + c[THR_CNT_SITE_FULL] + c[THR_CNT_STACK_FULL] +

@@ -1,0 +1,3 @@
+module leakscope/tests/goblock
+
+go 1.19
