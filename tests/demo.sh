@@ -1,6 +1,7 @@
 #!/bin/bash
 # make demo: build the bundled leaking service (tests/targets/demo), start it, and
-# trace it with leakscope: 4 reports, 3 seconds apart, then the session summary.
+# trace it with leakscope: 4 reports, 3 seconds apart, then the session summary, then
+# a goroutine dump.
 set -eu
 cd "$(dirname "$0")/.."
 build=$PWD/build
@@ -22,4 +23,10 @@ echo "Two leaks, each on top of its view and growing in every report:"
 echo " - GOROUTINES: main.handleOrder.func1, created in main.handleOrder, stuck in 'chan send'."
 echo " - GO HEAP IN USE: receipts allocated in main.rememberReceipt, never freed; the live"
 echo "   heap after each GC (GO HEAP trend) rises with them."
-echo "Machine-readable: $build/leakscope --json -p PID 3 4"
+echo
+echo "$ leakscope --dump -p $pid -T 2"
+"$build/leakscope" --dump -p $pid -T 2
+echo
+echo "The dump: where each go statement's goroutines stand now and for how long; the"
+echo "leaked ones all wait in 'chan send' at main.handleOrder.func1 main.go:71."
+echo "Machine-readable: $build/leakscope --json -p PID 3 4 (and --dump --json)"

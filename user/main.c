@@ -160,15 +160,17 @@ int main(int argc, char **argv)
 		go_fd = -1;
 	}
 	maps_watch_refresh(&s.maps);
-	/* Baseline at attach (not printed): growth in the first report is growth since now. */
-	if (session_collect(&s) == -ESRCH) {
-		log_info("target %d exited right after attach; nothing to report", s.pid);
-		goto out;
-	}
-	/* --dump: what every goroutine does now, one report, no summary. */
+	/* --dump: what every goroutine does now, one report, no summary, no baseline. */
 	if (cfg.dump) {
 		if (!session_collect(&s))
 			session_report(&s, out, END_NONE);
+		else
+			log_info("target %d exited; nothing to report", s.pid);
+		goto out;
+	}
+	/* Baseline at attach (not printed): growth in the first report is growth since now. */
+	if (session_collect(&s) == -ESRCH) {
+		log_info("target %d exited right after attach; nothing to report", s.pid);
 		goto out;
 	}
 	/* On stderr in every format: scripts (and the tests) wait for this line. */

@@ -211,7 +211,14 @@ static uint32_t wanted_views(const struct session *s)
 
 static void no_source_error(struct session *s)
 {
-	if (s->cfg->views_given)
+	if (s->cfg->dump)
+		fatal_set(&s->fatal, EXIT_UNSUPPORTED,
+			  "--dump shows a Go program's goroutines, and %s (pid %d) is %s: "
+			  "leave --dump out to trace it",
+			  s->target.exe, s->pid,
+			  s->target.is_go ? "a Go program whose goroutines cannot be read"
+					  : "not a Go program");
+	else if (s->cfg->views_given)
 		fatal_set(&s->fatal, EXIT_UNSUPPORTED,
 			  "none of the views asked for with --what applies to %s (pid %d, %s): "
 			  "leave --what out to see what does",
@@ -312,6 +319,8 @@ int session_attach(struct session *s)
 
 int session_collect(struct session *s)
 {
+	uint64_t t0 = now_ns();
+
 	series_next_interval(&s->series);
 	/* What the target maps now, for every source: one read of /proc/PID/maps. */
 	if (maps_watch_refresh(&s->maps)) {
@@ -329,6 +338,8 @@ int session_collect(struct session *s)
 			return err;
 		}
 	}
+	log_debug("interval %d collected in %.1f ms", s->series.nintervals - 1,
+		  (now_ns() - t0) / 1e6);
 	return 0;
 }
 
@@ -343,15 +354,17 @@ void session_report(struct session *s, FILE *out, enum report_end end)
 {
 	const struct config *cfg = s->cfg;
 	struct report_ctx r = {
-		.opts = {cfg->format, cfg->top, cfg->max_depth, cfg->show_runtime},
+		.opts = {cfg->format, cfg->top, cfg->max_depth, cfg->show_runtime, cfg->dump},
 		.pid = s->pid,
 		.target = &s->target,
 		.series = &s->series,
 		.views = s->views,
 		.sym = &s->sym,
 	};
+	uint64_t t0 = now_ns();
 
 	report_write(&r, out, end);
+	log_debug("report written in %.1f ms", (now_ns() - t0) / 1e6);
 }
 
 void session_detach(struct session *s)

@@ -173,7 +173,50 @@ uprobe:$libc:free { delete(@allocs[arg0]); }"
 		printf "    so leakscope'"'"'s free probe (je at free+3, emulated) traps for about %.0f\n", (t - u) - (mr - u) - b }'
 }
 
+bench_dump() {
+	(cd tests/targets/goblock && GOTOOLCHAIN=local $go build -o "$B/goblock" .) || return 1
+	local per=8334 kinds=12 tp addr d1 t0 t1
+	echo "goroutine dump of $((per * kinds)) blocked goroutines ($($go env GOVERSION))"
+	rm -f "$B/goblock.status"
+	"$B/goblock" -pre $per -post 0 -duration 300s -status "$B/goblock.status" >/dev/null 2>&1 &
+	tp=$!
+	while ! grep -q 'ready 1' "$B/goblock.status" 2>/dev/null; do sleep 0.05; done
+	addr=$(awk '$1 == "pprof_addr" { print $2 }' "$B/goblock.status")
+	local dumps=()
+	for i in 1 2 3; do
+		"$LS" --dump -p $tp -v -o /dev/null 2>"$B/dump.err"
+		dumps+=("$(sed -n 's/.*interval 0 collected in \([0-9.]*\) ms/\1/p' "$B/dump.err")")
+	done
+	d1=$(printf '%s\n' "${dumps[@]}" | median)
+	"$LS" -p $tp -v -o /dev/null 1 4 2>"$B/rep.err"
+	"$LS" -p $tp -v --unwind-max 1000000 -o /dev/null 1 4 2>"$B/all.err"
+	# The peer: the program's own debug=2 dump (which stops the world while it writes).
+	local peer=()
+	for i in 1 2 3; do
+		t0=$(date +%s%N)
+		exec 3<>"/dev/tcp/${addr%:*}/${addr#*:}"
+		printf 'GET /debug/pprof/goroutine?debug=2 HTTP/1.0\r\n\r\n' >&3
+		cat <&3 >/dev/null
+		exec 3<&-
+		t1=$(date +%s%N)
+		peer+=("$(((t1 - t0) / 1000000))")
+	done
+	kill $tp
+	local first steady allfirst allsteady mp
+	first=$(sed -n 's/.*interval 0 collected in \([0-9.]*\) ms/\1/p' "$B/rep.err")
+	steady=$(sed -n 's/.*interval [2-4] collected in \([0-9.]*\) ms/\1/p' "$B/rep.err" | median)
+	allfirst=$(sed -n 's/.*interval 0 collected in \([0-9.]*\) ms/\1/p' "$B/all.err")
+	allsteady=$(sed -n 's/.*interval [2-4] collected in \([0-9.]*\) ms/\1/p' "$B/all.err" | median)
+	mp=$(printf '%s\n' "${peer[@]}" | median)
+	printf '  leakscope --dump (every stack read, median of 3) %8.1f ms, nothing stopped\n' "$d1"
+	printf '  one report, --unwind-max 100 (default): first    %8.1f ms, then %.1f ms (cached)\n' "$first" "$steady"
+	printf '  one report, every stack: first                   %8.1f ms, then %.1f ms (cached)\n' "$allfirst" "$allsteady"
+	printf '  peer: the program'"'"'s own /debug/pprof/goroutine?debug=2 (median of 3) %d ms, its world stopped\n' "$mp"
+	echo "  ratio --dump / peer: $(ratio "$d1" "$mp")"
+}
+
 only=${1:-all}
 case $only in all | goroutines) bench_goroutines ;; esac
 case $only in all | goheap) bench_goheap ;; esac
 case $only in all | native) bench_native ;; esac
+case $only in all | dump) bench_dump ;; esac

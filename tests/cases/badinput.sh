@@ -30,6 +30,8 @@ expect "bad count" 2 "COUNT 'x' is not a number" "$LEAKSCOPE" -p 1 1 x
 expect "bad pid" 2 "PID 'abc' is not a process ID" "$LEAKSCOPE" -p abc
 expect "pid and command" 2 "-p and -- COMMAND both given" "$LEAKSCOPE" -p 1 -- /bin/true
 expect "unknown view" 2 "unknown view 'heapz'" "$LEAKSCOPE" -w heapz -p 1
+expect "--dump with a command" 2 "--dump looks at a running program" "$LEAKSCOPE" --dump -- /bin/true
+expect "bad --unwind-max" 2 "--unwind-max '0' out of range" "$LEAKSCOPE" --unwind-max 0 -p 1
 "$LEAKSCOPE" --frobnicate >/dev/null 2>"$tmp/err"
 [ $? -eq 2 ] && pass "unknown option (exit 2)" || fail "unknown option" "$(head -2 "$tmp/err")"
 "$LEAKSCOPE" --help >"$tmp/out" 2>&1
@@ -41,6 +43,10 @@ fi
 
 # Targets.
 expect "no such pid" 3 "no process with PID 999999" "$LEAKSCOPE" -p 999999
+sleep 30 &
+expect "--dump on a program that is not Go" 4 "--dump shows a Go program's goroutines, and sleep .* is not a Go program" \
+	"$LEAKSCOPE" --dump -p $!
+kill $!
 expect "no such command" 3 "cannot run '/nonexistent/server'" "$LEAKSCOPE" -- /nonexistent/server
 # Static and stripped: no Go, and no symbol (pthread_create, malloc) to probe natively.
 printf '#include <unistd.h>\nint main(void) { for (;;) pause(); }\n' >"$tmp/idle.c"

@@ -148,8 +148,8 @@ static void jrow(FILE *out, const struct view_rows *vr, size_t i, int seq)
 					g->wait_min_s, g->wait_max_s);
 			else
 				fputs(",\"waiting_s_min\":null,\"waiting_s_max\":null", out);
-			fprintf(out, ",\"sampled\":%s,\"waiting\":%s,\"frames\":",
-				g->sampled ? "true" : "false", g->waiting ? "true" : "false");
+			fprintf(out, ",\"untimed\":%" PRId64 ",\"sampled\":%s,\"waiting\":%s,\"frames\":",
+				g->untimed, g->sampled ? "true" : "false", g->waiting ? "true" : "false");
 			jframes(out, r->group_frames[k]);
 			fputc('}', out);
 		}

@@ -26,6 +26,7 @@ struct report_opts {
 	int top;	   /* stacks per view, 0 = all */
 	int max_depth;	   /* frames printed per stack */
 	bool show_runtime; /* the Go runtime's own goroutines */
+	bool dump;	   /* one snapshot (--dump): no interval, no rates */
 };
 
 /* What the header says about the target. */

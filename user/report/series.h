@@ -82,6 +82,7 @@ struct block_group {
 	double wait_min_s, wait_max_s; /* blocked for (GC resolution); < 0 when unknown */
 	bool sampled;			/* n scaled from the goroutines that were read */
 	bool waiting;			/* parked on something (a wait reason), not runnable */
+	int64_t untimed; /* waiting ones no GC has timed yet (blocked since the last GC) */
 };
 
 struct site {

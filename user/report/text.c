@@ -132,7 +132,7 @@ static void print_states(FILE *out, const struct site *site)
 		fprintf(out, ", other %s", num(rest, false));
 }
 
-static void row_title(FILE *out, const struct row *r)
+static void row_title(const struct report_ctx *rc, FILE *out, const struct row *r)
 {
 	const struct site *site = r->site;
 	const char *fn = r->start_func ? r->start_func : "?";
@@ -151,7 +151,9 @@ static void row_title(FILE *out, const struct row *r)
 		return;
 	}
 	/* A row is a go statement: the creation stack that made most of its goroutines. */
-	if (site->show_pcs && r->now.pre_live)
+	if (rc->opts.dump)
+		fprintf(out, "      goroutines running %s, created by:\n", fn);
+	else if (site->show_pcs && r->now.pre_live)
 		fprintf(out, "      goroutines running %s, created at (%s of them before attach):\n",
 			fn, num(r->now.pre_live, false));
 	else if (site->show_pcs)
@@ -255,6 +257,8 @@ static bool print_groups(const struct report_ctx *rc, FILE *out, const struct ro
 				fprintf(out, "  blocked %s-%s", a, b);
 			else
 				fprintf(out, "  blocked %s", a);
+			if (g->untimed)
+				fprintf(out, " (%s since the last GC)", num(g->untimed, false));
 			waits = true;
 		} else if (g->waiting) {
 			fputs("  blocked ?", out);
@@ -287,7 +291,7 @@ static bool print_groups(const struct report_ctx *rc, FILE *out, const struct ro
 	return waits;
 }
 
-static void totals_line(FILE *out, const struct view_rows *vr)
+static void totals_line(const struct report_ctx *rc, FILE *out, const struct view_rows *vr)
 {
 	const struct view_desc *d = view_desc(vr->view);
 	const struct view_totals *t = &vr->tot;
@@ -299,6 +303,8 @@ static void totals_line(FILE *out, const struct view_rows *vr)
 	switch (d->style) {
 	case STYLE_COUNT:
 		fprintf(out, "%s %s", num(t->live, false), vr->summary ? "live now" : "live");
+		if (rc->opts.dump)
+			break; /* one snapshot: no rates */
 		if (!vr->summary)
 			fprintf(out, " (%s)", num(t->live - t->live_prev, true));
 		fprintf(out, "   %s %.1f/s   %s %.1f/s", d->created, created / secs, d->freed,
@@ -332,10 +338,14 @@ static const char *breakdown(enum view_kind view, bool summary)
 	return "";
 }
 
-static void columns(FILE *out, const struct view_rows *vr)
+static void columns(const struct report_ctx *rc, FILE *out, const struct view_rows *vr)
 {
 	const struct view_desc *d = view_desc(vr->view);
 
+	if (rc->opts.dump && d->style == STYLE_COUNT) {
+		fprintf(out, "  %9s  %s\n", "LIVE", breakdown(vr->view, false));
+		return;
+	}
 	switch (d->style) {
 	case STYLE_COUNT:
 		if (vr->summary)
@@ -360,7 +370,8 @@ static void columns(FILE *out, const struct view_rows *vr)
 	}
 }
 
-static void row_numbers(FILE *out, const struct view_rows *vr, const struct row *r)
+static void row_numbers(const struct report_ctx *rc, FILE *out, const struct view_rows *vr,
+			const struct row *r)
 {
 	const struct view_desc *d = view_desc(vr->view);
 	double secs = vr->seconds > 0 ? vr->seconds : 1;
@@ -371,7 +382,9 @@ static void row_numbers(FILE *out, const struct view_rows *vr, const struct row 
 		snprintf(oldest, sizeof(oldest), "%.1fs", r->now.oldest_ns / 1e9);
 	switch (d->style) {
 	case STYLE_COUNT:
-		if (vr->summary)
+		if (rc->opts.dump)
+			fprintf(out, "  %9s  ", num(r->now.live, false));
+		else if (vr->summary)
 			fprintf(out, "  %9s %9s %9s %+9.1f %5s %9s %9s  ", num(r->now.live, false),
 				num(r->live_first, false), num(r->net, true), tidy(r->slope), grew,
 				num(r->created_total, false), num(r->freed_total, false));
@@ -451,7 +464,7 @@ static void heap_trend(const struct report_ctx *rc, FILE *out, const struct heap
 	}
 	fprintf(out, "  %s\n", rc->views[VIEW_GO_HEAP].header_note);
 	if (h->profiling)
-		totals_line(out, vr);
+		totals_line(rc, out, vr);
 }
 
 static void text_view(const struct report_ctx *rc, FILE *out, const struct report_rows *rows,
@@ -465,7 +478,7 @@ static void text_view(const struct report_ctx *rc, FILE *out, const struct repor
 		if (!rows->trend->now->profiling)
 			return;
 	} else {
-		totals_line(out, vr);
+		totals_line(rc, out, vr);
 	}
 	if (vi->note[0])
 		fprintf(out, "  note: %s\n", vi->note);
@@ -477,10 +490,10 @@ static void text_view(const struct report_ctx *rc, FILE *out, const struct repor
 		fprintf(out, "  (no %s)\n", view_desc(vr->view)->things);
 		return;
 	}
-	columns(out, vr);
+	columns(rc, out, vr);
 	for (size_t i = 0; i < vr->shown; i++) {
-		row_numbers(out, vr, &vr->v[i]);
-		row_title(out, &vr->v[i]);
+		row_numbers(rc, out, vr, &vr->v[i]);
+		row_title(rc, out, &vr->v[i]);
 		print_frames(rc, out, &vr->v[i]);
 		waits |= print_groups(rc, out, &vr->v[i]);
 	}
@@ -488,8 +501,8 @@ static void text_view(const struct report_ctx *rc, FILE *out, const struct repor
 		fprintf(out, "  ... %zu more stacks (--top 0 shows all)\n", vr->n - vr->shown);
 	if (waits)
 		fputs("  blocked: since the runtime's GC first saw them waiting, to within a GC "
-		      "cycle; ? until a GC has\n  seen them (the first GC after start-up sets "
-		      "nothing)\n",
+		      "cycle; ? (or \"since the\n  last GC\") for those no GC has seen waiting yet "
+		      "(the first GC after start-up times none)\n",
 		      out);
 }
 
@@ -509,6 +522,10 @@ static void header(const struct report_ctx *rc, FILE *out, enum report_end end)
 		fprintf(out, "\n=== SUMMARY %s  pid %d  %s", ts, rc->pid, rc->target->exe);
 	if (rc->target->is_go)
 		fprintf(out, "  %s", rc->target->go_version);
+	if (end == END_NONE && rc->opts.dump) {
+		fputs("  goroutine dump\n", out);
+		return;
+	}
 	if (end == END_NONE) {
 		fprintf(out, "  report %d, %.1fs\n", ser->nintervals - 1, iv->seconds);
 		return;

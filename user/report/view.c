@@ -395,10 +395,11 @@ void report_write(const struct report_ctx *r, FILE *out, enum report_end end)
 	struct report_rows rows = {.views = views, .end = end};
 	struct heap_trend trend;
 
-	/* Interval 0 is the baseline taken at attach; reports start after it. */
-	if (r->series->nintervals < 2)
+	/* Interval 0 is the baseline taken at attach; reports start after it. A dump is
+	 * its one interval. */
+	if (r->series->nintervals < (r->opts.dump ? 1 : 2))
 		return;
-	rows.seq = r->series->nintervals - 1;
+	rows.seq = r->opts.dump ? 1 : r->series->nintervals - 1;
 	for (int v = 0; v < VIEW__MAX; v++) {
 		if (!r->views[v].active)
 			continue;

@@ -531,7 +531,7 @@ struct tally {
 	int n;
 	bool stands; /* a goroutine not running: sampled when the row has many */
 	bool waiting;
-	int64_t count;
+	int64_t count, untimed;
 	int64_t wmin, wmax; /* nanotime of waitsince: the longest waiting has the smallest */
 };
 
@@ -592,12 +592,14 @@ static void dump_row(struct session *s, struct gsrc *g, struct gsrow *r, uint64_
 		if (j == nt)
 			t[nt++] = (struct tally){state, pcs, n, stands,
 						 gg->status == GO_G_WAITING || gg->status == GO_G_LEAKED,
-						 0, INT64_MAX, 0};
+						 0, 0, INT64_MAX, 0};
 		t[j].count++;
 		/* Blocked for: the GC's clock (nanotime, CLOCK_MONOTONIC), when it has looked. */
 		if (gg->waitsince > 0 && (gg->status == GO_G_WAITING || gg->status == GO_G_LEAKED)) {
 			t[j].wmin = MIN(t[j].wmin, gg->waitsince);
 			t[j].wmax = MAX(t[j].wmax, gg->waitsince);
+		} else if (gg->status == GO_G_WAITING || gg->status == GO_G_LEAKED) {
+			t[j].untimed++;
 		}
 	}
 	qsort(t, nt, sizeof(*t), cmp_tally);
@@ -612,6 +614,8 @@ static void dump_row(struct session *s, struct gsrc *g, struct gsrow *r, uint64_
 			.wait_max_s = t[j].wmax > 0 ? (double)((int64_t)now - t[j].wmin) / 1e9 : -1,
 			.sampled = scaled,
 			.waiting = t[j].waiting,
+			.untimed = scaled ? (int64_t)(t[j].untimed * (double)nstack / read + 0.5)
+					  : t[j].untimed,
 		};
 
 		if (b.wait_min_s < 0 && t[j].wmax > 0)
@@ -726,7 +730,8 @@ static int gsrc_collect(struct session *s, void *state)
 
 	/* Exits follow from the books: before + created - now. A goroutine no probe saw
 	 * made (a full map) is a creation all the same: the books balance. */
-	series_balance_books(ser, VIEW_GOROUTINES);
+	if (!s->cfg->dump) /* a snapshot: nothing was created or exited in it */
+		series_balance_books(ser, VIEW_GOROUTINES);
 
 	if (g->skel) {
 		__u64 *c = g->skel->bss->go_counters;
@@ -741,7 +746,7 @@ static int gsrc_collect(struct session *s, void *state)
 		view_note_add(vi, "runtime.g read with %s, checked on the live process",
 			      gobin_layout_desc(g->gb, GO_LAYOUT_G, lay, sizeof(lay)));
 	}
-	if (untracked)
+	if (untracked && !s->cfg->dump)
 		view_note_add(vi,
 			      "%lld goroutines existed before attach: counted in the row of the go "
 			      "statement that made them",
