@@ -9,6 +9,7 @@ enum thr_kind {
 	THR_KIND_GO_NEWM = 2, /* the Go runtime starting an M (runtime.newm1 / newm) */
 	THR_KIND_CLONE = 3,   /* a clone no probe saw coming: stack of the clone syscall */
 	THR_KIND_PRE = 4,     /* existed at attach: put in the map by user space, no stack */
+	THR_KIND_MAIN = 5,    /* a program leakscope started: its main thread, no stack */
 };
 
 /* A creation site: one stack seen by one kind of probe. */

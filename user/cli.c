@@ -34,6 +34,7 @@ static const char doc[] =
 	"  leakscope --mode growth -p 4242   a C/C++/Rust service too busy for a probe per malloc\n"
 	"  leakscope -w threads -p 4242      only the threads view\n"
 	"  leakscope --dump -p 4242          where every goroutine stands, now, and exit\n"
+	"  leakscope -p 4242 --duration 60s -o report.txt || page_someone\n"
 	"\n"
 	"Go 1.19 to 1.27 are known; on a newer release each view is checked against the "
 	"live process and left out, with one line saying why, when it does not fit.\n"
@@ -51,7 +52,31 @@ static const char doc[] =
 	"malloc or pthread_create it can find, a Go release older than 1.19, or no view "
 	"whose checks passed)\n"
 	"  5  not permitted: run as root\n"
-	"  6  the kernel lacks BTF or uprobe support\n";
+	"  6  the kernel lacks BTF or uprobe support\n"
+	"  7  the session ended with at least one leak suspect (so a script can run "
+	"leakscope -p PID --duration 60s -o report.txt || page_someone)\n"
+	"\n"
+	"Suspects: every report and the summary start with the rows that leak, by these "
+	"rules. \"Steadily\" means, over the last --suspect-window reports (default 6, and "
+	"never before 3): grew in at least two and a third of them, shrank in at most a "
+	"quarter, ends at its high, and gained 5 % or more. What is made and ended again, "
+	"however busy, never is; nor are runnable goroutines.\n"
+	"  goroutines-blocked-growth  a go statement's goroutines grow steadily (+10 or "
+	"more) and 90 % of them wait\n"
+	"  goroutines-many   more than --suspect-goroutines (5000) goroutines, growing over "
+	"--suspect-goroutine-growth (300) %/min: the go statements that grow steadily\n"
+	"  goroutines-stuck  --suspect-stuck (1000) or more goroutines of one go statement "
+	"blocked at the same place, every one for --suspect-stuck-for (10m) or longer\n"
+	"  heap-rate         a Go heap site's in-use bytes grow steadily faster than "
+	"--suspect-heap-rate (10) MB/min\n"
+	"  heap-objects-growth  a Go heap site's live objects grow steadily to more than "
+	"--suspect-objects (300) % above what it had at attach\n"
+	"  heap-objects-trend  the heap's objects rise faster than --suspect-heap-objects "
+	"(500) per second: the three sites whose objects grow fastest\n"
+	"  native-growth     native outstanding bytes grow steadily (+64 KiB or more) while "
+	"the oldest block outlives half the window\n"
+	"  threads-growth    a thread creation site's live threads grow steadily with no "
+	"thread of it exiting\n";
 
 static const char args_doc[] = "-p PID [INTERVAL [COUNT]]\n[INTERVAL [COUNT]] -- COMMAND [ARG...]";
 
@@ -62,6 +87,16 @@ enum {
 	OPT_SAMPLE_HZ,
 	OPT_UNWIND_MAX,
 	OPT_DUMP,
+	OPT_DURATION,
+	OPT_SUSPECTS,
+	OPT_SUS_WINDOW,
+	OPT_SUS_HEAP_RATE,
+	OPT_SUS_OBJECTS,
+	OPT_SUS_HEAP_OBJECTS,
+	OPT_SUS_GOROUTINES,
+	OPT_SUS_GOROUTINE_GROWTH,
+	OPT_SUS_STUCK,
+	OPT_SUS_STUCK_FOR,
 };
 
 static const struct argp_option options[] = {
@@ -73,6 +108,20 @@ static const struct argp_option options[] = {
 	 "Views to report, comma-separated: goroutines, go-heap, go-alloc, native-heap, "
 	 "native-growth, threads (default: all that apply)"},
 	{"output", 'o', "FILE", 0, "Write reports to FILE instead of standard output"},
+	{"duration", OPT_DURATION, "TIME", 0,
+	 "End the session after TIME (30s, 5m, 1h; plain numbers are seconds), with the "
+	 "summary; exit status 7 if it names a suspect"},
+	{"suspects", OPT_SUSPECTS, "on|off", 0, "Lead each report with its leak suspects (default on)"},
+	{"suspect-window", OPT_SUS_WINDOW, "N", 0, "Reports looked back at for steady growth (default 6)"},
+	{"suspect-heap-rate", OPT_SUS_HEAP_RATE, "MB", 0, "heap-rate: MB per minute (default 10)"},
+	{"suspect-objects", OPT_SUS_OBJECTS, "PCT", 0, "heap-objects-growth: percent (default 300)"},
+	{"suspect-heap-objects", OPT_SUS_HEAP_OBJECTS, "N", 0,
+	 "heap-objects-trend: objects per second (default 500)"},
+	{"suspect-goroutines", OPT_SUS_GOROUTINES, "N", 0, "goroutines-many: count (default 5000)"},
+	{"suspect-goroutine-growth", OPT_SUS_GOROUTINE_GROWTH, "PCT", 0,
+	 "goroutines-many: percent per minute (default 300)"},
+	{"suspect-stuck", OPT_SUS_STUCK, "N", 0, "goroutines-stuck: count (default 1000)"},
+	{"suspect-stuck-for", OPT_SUS_STUCK_FOR, "TIME", 0, "goroutines-stuck: blocked for (default 10m)"},
 	{"runtime", 'r', NULL, 0, "Also show the Go runtime's own goroutines (GC workers...)"},
 	{"mode", 'm', "MODE", 0,
 	 "Native heap: exact (every malloc/free probed; default) or growth (page faults, "
@@ -121,6 +170,41 @@ static bool parse_long(const char *s, long min, long max, long *out)
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (errno || end == s || *end || v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* "30s", "5m", "1.5h", "90" (seconds): seconds in *out, within [min, max]. */
+static bool parse_duration(const char *s, double min, double max, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s)
+		return false;
+	if (!strcmp(end, "m"))
+		v *= 60;
+	else if (!strcmp(end, "h"))
+		v *= 3600;
+	else if (strcmp(end, "s") && *end)
+		return false;
+	if (!(v >= min && v <= max))
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool parse_double(const char *s, double min, double max, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= min && v <= max))
 		return false;
 	*out = v;
 	return true;
@@ -204,6 +288,60 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_DUMP:
 		cfg->dump = true;
 		break;
+	case OPT_DURATION:
+		if (!parse_duration(arg, 0.1, 30 * 86400, &cfg->duration_s))
+			usage_error(ps, "--duration '%s' is not a time; give e.g. 30s, 5m or 1h", arg);
+		break;
+	case OPT_SUSPECTS:
+		if (!strcmp(arg, "on") || !strcmp(arg, "off"))
+			cfg->sus.off = !strcmp(arg, "off");
+		else
+			usage_error(ps, "--suspects '%s' unknown; give on or off", arg);
+		break;
+	case OPT_SUS_WINDOW:
+		if (!parse_long(arg, 3, 60, &v))
+			usage_error(ps, "--suspect-window '%s' out of range; give 3 to 60 reports", arg);
+		cfg->sus.window = v;
+		break;
+	case OPT_SUS_HEAP_RATE: {
+		double d;
+
+		if (!parse_double(arg, 0, 1e6, &d))
+			usage_error(ps, "--suspect-heap-rate '%s' is not a number of MB per minute",
+				    arg);
+		cfg->sus.heap_bytes_per_min = d * 1e6;
+		break;
+	}
+	case OPT_SUS_OBJECTS:
+		if (!parse_double(arg, 0, 1e6, &cfg->sus.objects_pct))
+			usage_error(ps, "--suspect-objects '%s' is not a percentage", arg);
+		break;
+	case OPT_SUS_HEAP_OBJECTS:
+		if (!parse_double(arg, 0, 1e9, &cfg->sus.heap_objects_per_s))
+			usage_error(ps, "--suspect-heap-objects '%s' is not a number of objects per "
+					"second",
+				    arg);
+		break;
+	case OPT_SUS_GOROUTINES:
+		if (!parse_long(arg, 0, 1L << 30, &v))
+			usage_error(ps, "--suspect-goroutines '%s' is not a count", arg);
+		cfg->sus.goroutines = v;
+		break;
+	case OPT_SUS_GOROUTINE_GROWTH:
+		if (!parse_double(arg, 0, 1e6, &cfg->sus.goroutines_pct_per_min))
+			usage_error(ps, "--suspect-goroutine-growth '%s' is not a percentage per minute",
+				    arg);
+		break;
+	case OPT_SUS_STUCK:
+		if (!parse_long(arg, 1, 1L << 30, &v))
+			usage_error(ps, "--suspect-stuck '%s' is not a count", arg);
+		cfg->sus.stuck = v;
+		break;
+	case OPT_SUS_STUCK_FOR:
+		if (!parse_duration(arg, 0, 30 * 86400, &cfg->sus.stuck_s))
+			usage_error(ps, "--suspect-stuck-for '%s' is not a time; give e.g. 90s or 10m",
+				    arg);
+		break;
 	case OPT_ALLOC_PREFIX:
 		cfg->alloc_prefix = arg;
 		break;
@@ -265,6 +403,7 @@ int cli_parse(int argc, char **argv, struct config *cfg)
 	cfg->unwind_max = 100;
 	cfg->max_stacks = 16384;
 	cfg->alloc_sample_hz = 999;
+	suspect_opts_default(&cfg->sus);
 	for (int v = 0; v < VIEW__MAX; v++)
 		cfg->views[v] = true;
 

@@ -119,7 +119,8 @@ int main(int argc, char **argv)
 	int status, exit_fd = -1, go_fd = -1, reports = 0;
 	char *launch_path = NULL;
 	FILE *out = stdout;
-	uint64_t next;
+	uint64_t next, start, deadline;
+	int nsuspects = 0;
 
 	status = cli_parse(argc, argv, &cfg);
 	if (status)
@@ -152,46 +153,70 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	exit_fd = proc_exit_fd(s.pid);
-	if (go_fd >= 0) {
-		/* Probes are in place: let the program run. */
-		if (write(go_fd, "g", 1) != 1)
-			log_warn("could not start %s", launch_path);
-		close(go_fd);
-		go_fd = -1;
-	}
-	maps_watch_refresh(&s.maps);
 	/* --dump: what every goroutine does now, one report, no summary, no baseline. */
 	if (cfg.dump) {
+		maps_watch_refresh(&s.maps);
 		if (!session_collect(&s))
 			session_report(&s, out, END_NONE);
 		else
 			log_info("target %d exited; nothing to report", s.pid);
 		goto out;
 	}
-	/* Baseline at attach (not printed): growth in the first report is growth since now. */
-	if (session_collect(&s) == -ESRCH) {
-		log_info("target %d exited right after attach; nothing to report", s.pid);
-		goto out;
+	if (go_fd >= 0) {
+		/*
+		 * A program we start has done nothing yet: its baseline is empty, and all
+		 * it does is counted since its start. Then the probes are in place: let
+		 * it run.
+		 */
+		series_next_interval(&s.series);
+		session_release(&s, go_fd);
+		go_fd = -1;
+		maps_watch_refresh(&s.maps);
+	} else {
+		/* Baseline at attach (not printed): growth in the first report is since now. */
+		maps_watch_refresh(&s.maps);
+		if (session_collect(&s) == -ESRCH) {
+			log_info("target %d exited right after attach; nothing to report", s.pid);
+			goto out;
+		}
 	}
 	/* On stderr in every format: scripts (and the tests) wait for this line. */
-	fprintf(stderr, "leakscope: tracing pid %d (%s, %s%s%s); report every %gs%s\n", s.pid,
-			s.target.exe, s.target.go_version, s.target.stripped ? ", stripped" : "",
-			s.target.pie ? ", PIE" : "", cfg.interval_s,
-			cfg.count ? "" : ", Ctrl-C for the summary");
+	{
+		char until[64] = "";
 
-	next = now_ns() + (uint64_t)(cfg.interval_s * 1e9);
+		if (cfg.duration_s > 0)
+			snprintf(until, sizeof(until), ", for %gs", cfg.duration_s);
+		else if (!cfg.count)
+			snprintf(until, sizeof(until), ", Ctrl-C for the summary");
+		fprintf(stderr, "leakscope: tracing pid %d (%s%s%s%s%s); report every %gs%s\n",
+			s.pid, s.target.exe, s.target.go_version[0] ? ", " : "",
+			s.target.go_version, s.target.stripped ? ", stripped" : "",
+			s.target.pie ? ", PIE" : "", cfg.interval_s, until);
+	}
+
+	start = now_ns();
+	deadline = cfg.duration_s > 0 ? start + (uint64_t)(cfg.duration_s * 1e9) : UINT64_MAX;
+	next = start + (uint64_t)(cfg.interval_s * 1e9);
 	for (;;) {
-		wait_until(&s, next, exit_fd);
-		if (interrupted) {
-			end = END_INTERRUPTED;
+		uint64_t last = next - (uint64_t)(cfg.interval_s * 1e9);
+
+		wait_until(&s, MIN(next, deadline), exit_fd);
+		if (interrupted || now_ns() >= deadline) {
+			end = interrupted ? END_INTERRUPTED : END_DURATION;
 			/* The interval in progress is worth a report of its own. */
-			if (now_ns() + (uint64_t)(cfg.interval_s * 1e9) - next > 200000000ull &&
-			    !session_collect(&s))
+			if (now_ns() - last > 200000000ull && !session_collect(&s))
 				session_report(&s, out, END_NONE);
 			break;
 		}
 		if (target_gone(&s, exit_fd) || session_collect(&s) == -ESRCH) {
+			/*
+			 * What happened since the last report is not lost: the BPF maps still
+			 * hold it (what a program had not freed when it exited).
+			 */
 			end = END_TARGET_EXIT;
+			session_collect_final(&s);
+			if (s.series.nintervals == 2 || series_now(&s.series)->seconds > 0.2)
+				session_report(&s, out, END_NONE);
 			break;
 		}
 		session_report(&s, out, END_NONE);
@@ -201,9 +226,7 @@ int main(int argc, char **argv)
 		}
 		next += (uint64_t)(cfg.interval_s * 1e9);
 	}
-	if (end == END_TARGET_EXIT && s.series.nintervals < 2)
-		log_info("target %d exited before the first report; nothing to summarise", s.pid);
-	session_report(&s, out, end);
+	nsuspects = session_report(&s, out, end);
 	if (end == END_TARGET_EXIT)
 		log_info("target %d exited; the summary above covers the session", s.pid);
 
@@ -227,5 +250,5 @@ out:
 	}
 	if (out != stdout)
 		fclose(out);
-	return EXIT_OK;
+	return nsuspects > 0 ? EXIT_SUSPECTS : EXIT_OK;
 }

@@ -5,6 +5,7 @@
  * each interval let them fill their samples.
  */
 #include <bpf/libbpf.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -12,11 +13,14 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bpfio/object.h"
+#include "bpfio/uprobe.h"
 #include "leakscope.skel.h"
 #include "session.h"
+#include "target/modfile.h"
 #include "target/proc.h"
 
 /* In the order they attach; the report orders views by enum view_kind. */
@@ -76,6 +80,9 @@ int session_launch(struct session *s, char **argv, const char *path)
 		signal(SIGTERM, SIG_DFL);
 		if (read(pfd[0], &c, 1) != 1)
 			_exit(127);
+		/* JSON on our standard output is for scripts: the program's own goes to stderr. */
+		if (s->cfg->format == OUT_JSON && !s->cfg->output_path)
+			dup2(STDERR_FILENO, STDOUT_FILENO);
 		execv(path, argv);
 		fprintf(stderr, "leakscope: error: cannot run %s: %s\n", path, strerror(errno));
 		_exit(127);
@@ -232,6 +239,57 @@ static void no_source_error(struct session *s)
 		fatal_set(&s->fatal, EXIT_UNSUPPORTED, "nothing to trace in %s", s->target.exe);
 }
 
+/* A program we start stops at its ELF entry point (bpf/launch.bpf.c). */
+static void hold_at_entry(struct session *s)
+{
+	int err;
+	struct modfile *mf = modfile_get(s->exe_path, &err);
+	const Elf64_Ehdr *eh;
+
+	if (!mf || mf->elf->size < sizeof(*eh))
+		return;
+	eh = mf->elf->map;
+	s->entry_link = uprobe_attach(s->pid, s->bpf->progs.launch_at_entry, s->exe_path,
+				      mf->elf, eh->e_entry, 0, "the program's entry point", NULL);
+}
+
+void session_release(struct session *s, int go_fd)
+{
+	uint64_t until = now_ns() + 5000000000ull;
+	siginfo_t si;
+
+	if (write(go_fd, "g", 1) != 1)
+		log_warn("could not start %s", s->exe_path);
+	close(go_fd);
+	if (!s->entry_link)
+		return;
+	/* Until it stops at its entry (or exits, or 5 s pass): then its mappings are final. */
+	for (;;) {
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_PID, s->pid, &si, WSTOPPED | WEXITED | WNOHANG | WNOWAIT) || si.si_pid)
+			break;
+		if (now_ns() > until) {
+			log_warn("%s did not reach its entry point within 5 s: started without "
+				 "waiting for it",
+				 s->exe_path);
+			break;
+		}
+		usleep(1000);
+	}
+	bpf_link__destroy(s->entry_link);
+	s->entry_link = NULL;
+	if (si.si_pid && si.si_code == CLD_STOPPED) {
+		maps_watch_refresh(&s->maps);
+		/* What depends on the mappings (probes in its libraries, call sites to step
+		 * over) goes in before any of its code runs. */
+		for (int i = 0; i < s->nact; i++)
+			if (s->act[i].ops->remap)
+				s->act[i].ops->remap(s, s->act[i].state);
+		log_debug("%s held at its entry point: mappings read", s->exe_path);
+		kill(s->pid, SIGCONT);
+	}
+}
+
 int session_attach(struct session *s)
 {
 	uint32_t wanted = wanted_views(s);
@@ -289,6 +347,8 @@ int session_attach(struct session *s)
 		if (err)
 			return err;
 	}
+	if (s->launched && s->bpf)
+		bpfobj_use_prog(s->bpf->progs.launch_at_entry);
 	if (s->bpf) {
 		err = bpfobj_load(s->bpf, &s->fatal);
 		if (err)
@@ -305,6 +365,8 @@ int session_attach(struct session *s)
 			return err;
 		}
 	}
+	if (s->launched && s->bpf)
+		hold_at_entry(s);
 	/* Views the user did not ask for are collected (a source feeds several) but not
 	 * printed. */
 	for (int v = 0; v < VIEW__MAX; v++)
@@ -343,6 +405,31 @@ int session_collect(struct session *s)
 	return 0;
 }
 
+void session_collect_final(struct session *s)
+{
+	struct series *ser = &s->series;
+	uint32_t keep = 0;
+
+	s->exited = true;
+	for (int i = 0; i < s->nact; i++)
+		if (!s->act[i].ops->after_exit)
+			keep |= s->act[i].ops->views;
+	series_next_interval_keeping(ser, keep);
+	for (int i = 0; i < s->nact; i++) {
+		const struct source_ops *ops = s->act[i].ops;
+
+		if (ops->after_exit && !ops->collect(s, s->act[i].state))
+			continue;
+		for (int v = 0; v < VIEW__MAX; v++)
+			if (ops->views & VIEW_BIT(v))
+				series_carry_forward(ser, v);
+	}
+	/* The Go heap's state as last read: its trend ends there. */
+	if ((keep & VIEW_BIT(VIEW_GO_HEAP)) && ser->nintervals >= 2)
+		ser->intervals[ser->nintervals - 1].heap = ser->intervals[ser->nintervals - 2].heap;
+	log_debug("final interval %d collected after the target exited", ser->nintervals - 1);
+}
+
 void session_tick(struct session *s)
 {
 	for (int i = 0; i < s->nact; i++)
@@ -350,11 +437,11 @@ void session_tick(struct session *s)
 			s->act[i].ops->tick(s, s->act[i].state);
 }
 
-void session_report(struct session *s, FILE *out, enum report_end end)
+int session_report(struct session *s, FILE *out, enum report_end end)
 {
 	const struct config *cfg = s->cfg;
 	struct report_ctx r = {
-		.opts = {cfg->format, cfg->top, cfg->max_depth, cfg->show_runtime, cfg->dump},
+		.opts = {cfg->format, cfg->top, cfg->max_depth, cfg->show_runtime, cfg->dump, cfg->sus},
 		.pid = s->pid,
 		.target = &s->target,
 		.series = &s->series,
@@ -362,9 +449,11 @@ void session_report(struct session *s, FILE *out, enum report_end end)
 		.sym = &s->sym,
 	};
 	uint64_t t0 = now_ns();
+	int n;
 
-	report_write(&r, out, end);
+	n = report_write(&r, out, end);
 	log_debug("report written in %.1f ms", (now_ns() - t0) / 1e6);
+	return n;
 }
 
 void session_detach(struct session *s)

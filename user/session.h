@@ -45,10 +45,13 @@ struct config {
 	enum native_mode native_mode;
 	const char *alloc_prefix; /* allocator symbol prefix, e.g. "je_" */
 	bool timestamps;
+	double duration_s; /* --duration: end the session after this long; 0 = no limit */
+	struct suspect_opts sus;
 };
 
 struct session;
 struct leakscope_bpf;
+struct bpf_link;
 
 #define VIEW_BIT(v) (1u << (v))
 
@@ -75,6 +78,12 @@ struct source_ops {
 	int (*collect)(struct session *s, void *state);
 	/* Several times a second between intervals, cheap upkeep; may be NULL. */
 	void (*tick)(struct session *s, void *state);
+	/* collect works from the BPF maps alone: it runs once more after the target
+	 * exited (what a program still had at exit). Others' views stay as last seen. */
+	bool after_exit;
+	/* The target's mappings changed outside an interval (a program we started, held
+	 * at its entry point): place what depends on them; may be NULL. */
+	void (*remap)(struct session *s, void *state);
 	/* Undo attach (or whatever part of it was done), free the state. */
 	void (*detach)(void *state);
 };
@@ -100,6 +109,8 @@ struct session {
 	const struct config *cfg;
 	pid_t pid;	     /* in our PID namespace */
 	bool launched;	     /* started by us with -- COMMAND */
+	bool exited;	     /* the target has exited: only the BPF maps are left */
+	struct bpf_link *entry_link; /* a program we start: held at its entry point */
 	const char *exe_path; /* file to attach probes to (/proc/PID/exe or the command) */
 	struct target_info target;
 	struct maps_watch maps; /* the target's executable mappings, read once per interval */
@@ -136,14 +147,20 @@ void session_view_off(struct session *s, enum view_kind v, const char *fmt, ...)
 int session_resolve_target(struct session *s, char **launch_path);
 /* Start the command, held before exec; returns the fd whose write lets it run. */
 int session_launch(struct session *s, char **argv, const char *path);
+/* Let it run (closes go_fd); after session_attach, it is held at its entry point
+ * while its mappings are read, then goes on. */
+void session_release(struct session *s, int go_fd);
 /* Probe, configure, load and attach every source that applies. */
 int session_attach(struct session *s);
 /* One interval: every source fills its samples. -ESRCH when the target is gone. */
 int session_collect(struct session *s);
+/* The target exited: one more interval from what the BPF maps still hold. */
+void session_collect_final(struct session *s);
 /* Upkeep between intervals (growing maps). */
 void session_tick(struct session *s);
 /* Write the report of the current interval, or the summary (see report_write). */
-void session_report(struct session *s, FILE *out, enum report_end end);
+/* Print a report or the summary; returns its number of leak suspects (-1: none printed). */
+int session_report(struct session *s, FILE *out, enum report_end end);
 void session_detach(struct session *s);
 
 

@@ -25,10 +25,10 @@ expect() {
 
 # Command line.
 expect "no target" 2 "no target; give -p PID" "$LEAKSCOPE"
-expect "bad interval" 2 "INTERVAL 'soon' is not a number" "$LEAKSCOPE" -p 1 soon
-expect "bad count" 2 "COUNT 'x' is not a number" "$LEAKSCOPE" -p 1 1 x
-expect "bad pid" 2 "PID 'abc' is not a process ID" "$LEAKSCOPE" -p abc
-expect "pid and command" 2 "-p and -- COMMAND both given" "$LEAKSCOPE" -p 1 -- /bin/true
+expect "bad interval" 2 "INTERVAL 'soon' is not a number" "$LEAKSCOPE" --suspects off -p 1 soon
+expect "bad count" 2 "COUNT 'x' is not a number" "$LEAKSCOPE" --suspects off -p 1 1 x
+expect "bad pid" 2 "PID 'abc' is not a process ID" "$LEAKSCOPE" --suspects off -p abc
+expect "pid and command" 2 "-p and -- COMMAND both given" "$LEAKSCOPE" --suspects off -p 1 -- /bin/true
 expect "unknown view" 2 "unknown view 'heapz'" "$LEAKSCOPE" -w heapz -p 1
 expect "--dump with a command" 2 "--dump looks at a running program" "$LEAKSCOPE" --dump -- /bin/true
 expect "bad --unwind-max" 2 "--unwind-max '0' out of range" "$LEAKSCOPE" --unwind-max 0 -p 1
@@ -42,7 +42,7 @@ else
 fi
 
 # Targets.
-expect "no such pid" 3 "no process with PID 999999" "$LEAKSCOPE" -p 999999
+expect "no such pid" 3 "no process with PID 999999" "$LEAKSCOPE" --suspects off -p 999999
 sleep 30 &
 expect "--dump on a program that is not Go" 4 "--dump shows a Go program's goroutines, and sleep .* is not a Go program" \
 	"$LEAKSCOPE" --dump -p $!
@@ -53,7 +53,7 @@ printf '#include <unistd.h>\nint main(void) { for (;;) pause(); }\n' >"$tmp/idle
 if gcc -static -s -O2 -o "$tmp/idle-static" "$tmp/idle.c" 2>"$tmp/gcc.err"; then
 	"$tmp/idle-static" &
 	idle=$!
-	expect "nothing to trace (static, stripped, not Go)" 4 "is not a Go program" "$LEAKSCOPE" -p $idle
+	expect "nothing to trace (static, stripped, not Go)" 4 "is not a Go program" "$LEAKSCOPE" --suspects off -p $idle
 	kill $idle
 else
 	fail "nothing to trace (static, stripped, not Go)" "cannot build a static program: $(head -2 "$tmp/gcc.err")"
@@ -70,7 +70,7 @@ GOVER=$gover FAKE=$fake perl -pi -e 's/\Q$ENV{GOVER}\E(?=[^0-9])/$ENV{FAKE}/g' "
 "$tmp/goleak-$fake" -pre 1 -leak 0 -duration 20s &
 p=$!
 sleep 0.3
-expect "too old Go version" 4 "built with go1.16.9, older than the oldest Go leakscope supports" "$LEAKSCOPE" -p $p
+expect "too old Go version" 4 "built with go1.16.9, older than the oldest Go leakscope supports" "$LEAKSCOPE" --suspects off -p $p
 kill $p 2>/dev/null
 wait $p 2>/dev/null
 
@@ -81,15 +81,15 @@ gl=$!
 sleep 0.3
 if command -v setpriv >/dev/null; then
 	expect "not root" 5 "run leakscope as root" setpriv --reuid=65534 --regid=65534 --clear-groups \
-		--inh-caps=-all --bounding-set=-all "$LEAKSCOPE" -p $gl
+		--inh-caps=-all --bounding-set=-all "$LEAKSCOPE" --suspects off -p $gl
 else
 	skip "not root" "setpriv (util-linux) not installed"
 fi
 LEAKSCOPE_SYSFS_BTF=/nonexistent/btf expect "kernel without BTF" 6 "this kernel has no BTF" \
-	"$LEAKSCOPE" -p $gl
+	"$LEAKSCOPE" --suspects off -p $gl
 
 # Ctrl-C: the report in progress and the summary are printed, exit 0.
-"$LEAKSCOPE" --json -p $gl 2 >"$tmp/int.json" 2>"$tmp/int.err" &
+"$LEAKSCOPE" --suspects off --json -p $gl 2 >"$tmp/int.json" 2>"$tmp/int.err" &
 lp=$!
 wait_for 20 grep -q 'tracing pid' "$tmp/int.err"
 sleep 1
@@ -104,7 +104,7 @@ else
 fi
 
 # Ctrl-C twice always ends it.
-"$LEAKSCOPE" -p $gl 60 >/dev/null 2>"$tmp/int2.err" &
+"$LEAKSCOPE" --suspects off -p $gl 60 >/dev/null 2>"$tmp/int2.err" &
 lp=$!
 wait_for 20 grep -q 'tracing pid' "$tmp/int2.err"
 kill -INT $lp
@@ -122,7 +122,7 @@ kill $gl
 "$bin" -pre 20 -leak 0 -duration 5s >/dev/null &
 gl=$!
 sleep 0.3
-"$LEAKSCOPE" --json -p $gl 1 >"$tmp/exit.json" 2>"$tmp/exit.err"
+"$LEAKSCOPE" --suspects off --json -p $gl 1 >"$tmp/exit.json" 2>"$tmp/exit.err"
 rc=$?
 if [ $rc -eq 0 ] && jq_any "$tmp/exit.json" '.type=="summary" and .end=="target_exited"' &&
 	grep -q "target $gl exited" "$tmp/exit.err" &&
@@ -133,7 +133,7 @@ else
 fi
 
 # Started under leakscope: every goroutine has its full creation stack.
-"$LEAKSCOPE" --json -T 0 1 3 -- "$bin" -pre 50 -leak 0 -duration 10s >"$tmp/launch.json" 2>"$tmp/launch.err"
+"$LEAKSCOPE" --suspects off --json -T 0 1 3 -- "$bin" -pre 50 -leak 0 -duration 10s >"$tmp/launch.json" 2>"$tmp/launch.err"
 rc=$?
 live=$(jq -s '[.[] | select(.type=="stack" and .final and .start_func=="main.blockForever" and .stack_captured) | .live] | add // 0' "$tmp/launch.json")
 pre=$(jq -s '[.[] | select(.type=="stack" and .view=="goroutines" and .final and .pre_attach) | .live] | add // 0' "$tmp/launch.json")

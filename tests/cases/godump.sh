@@ -82,7 +82,7 @@ run_case() {
 		return
 	}
 	pids+=($tpid)
-	"$LEAKSCOPE" -p $tpid --json -T 0 -v --unwind-max 1000 1 4 >"$dir/out.json" 2>"$dir/err" &
+	"$LEAKSCOPE" --suspects off -p $tpid --json -T 0 -v --unwind-max 1000 1 4 >"$dir/out.json" 2>"$dir/err" &
 	lpid=$!
 	if ! wait_for 20 grep -q 'tracing pid' "$dir/err"; then
 		fail "$name: attach" "$(head -3 "$dir/err")"
@@ -102,11 +102,11 @@ run_case() {
 	fi
 	addr=$(status_get "$dir/status" pprof_addr)
 	# One dump, then their dump: the goroutines compared have not moved in between.
-	"$LEAKSCOPE" -p $tpid --dump --json >"$dir/dump.json" 2>"$dir/dump.err"
+	"$LEAKSCOPE" --suspects off -p $tpid --dump --json >"$dir/dump.json" 2>"$dir/dump.err"
 	lrc=$?
 	http_get "$addr" '/debug/pprof/goroutine?debug=2' >"$dir/debug2.txt"
 	http_get "$addr" '/debug/pprof/goroutine?debug=1' >"$dir/debug1.txt"
-	"$LEAKSCOPE" -p $tpid --dump --top 0 >"$dir/dump.txt" 2>&1
+	"$LEAKSCOPE" --suspects off -p $tpid --dump --top 0 >"$dir/dump.txt" 2>&1
 	kill $tpid
 
 	[ $lrc -eq 0 ] && [ "$(jq -r .type "$dir/dump.json" | sort -u | tr '\n' ' ')" = "interval stack " ] &&
@@ -221,7 +221,7 @@ sampled_case() {
 		return
 	}
 	pids+=($tpid)
-	"$LEAKSCOPE" -p $tpid --json -T 0 --unwind-max 7 1 1 >"$dir/out.json" 2>"$dir/err"
+	"$LEAKSCOPE" --suspects off -p $tpid --json -T 0 --unwind-max 7 1 1 >"$dir/out.json" 2>"$dir/err"
 	kill $tpid
 	local bad
 	bad=$(jq -r -s '.[] | select(.type=="stack" and .final==false and .live == 300)
@@ -248,7 +248,7 @@ long_check() {
 	local name=$1 dir=$tmp/long bad
 	[ -n "${LONG_PID:-}" ] || { fail "$name: target start" "$(tail -3 "$dir/target.out")"; return; }
 	[ $((SECONDS - LONG_T0)) -ge 66 ] || sleep $((66 - (SECONDS - LONG_T0)))
-	"$LEAKSCOPE" -p $LONG_PID --dump --json >"$dir/dump.json" 2>"$dir/err"
+	"$LEAKSCOPE" --suspects off -p $LONG_PID --dump --json >"$dir/dump.json" 2>"$dir/err"
 	http_get "$(status_get "$dir/status" pprof_addr)" '/debug/pprof/goroutine?debug=2' >"$dir/debug2.txt"
 	kill $LONG_PID
 	# (Rows the dump prints minutes for: the pprof request itself wakes http.Serve.)

@@ -19,7 +19,7 @@ profiled_case() {
 	dir=$(mktemp -d /tmp/leakscope-goheap.XXXXXX)
 	tpid=$(start_target "$bin" "$dir" -leak $LEAK -rate 10000 -duration 20s) ||
 		{ fail "$name: target start" "$(cat "$dir/target.out")"; return; }
-	"$LEAKSCOPE" -p $tpid --json -T 0 -w go-heap 1 5 >"$dir/out.json" 2>"$dir/err" &
+	"$LEAKSCOPE" --suspects off -p $tpid --json -T 0 -w go-heap 1 5 >"$dir/out.json" 2>"$dir/err" &
 	local lpid=$!
 	wait_for 20 grep -q 'tracing pid' "$dir/err" ||
 		{ fail "$name: attach" "$(head -3 "$dir/err")"; kill $lpid $tpid; return; }
@@ -109,7 +109,7 @@ unprofiled_case() {
 	dir=$(mktemp -d /tmp/leakscope-goheap.XXXXXX)
 	tpid=$(start_target "$bin" "$dir" -leak $LEAK -rate 10000 -duration 20s) ||
 		{ fail "$name: target start" "$(cat "$dir/target.out")"; return; }
-	"$LEAKSCOPE" -p $tpid --json -T 0 -w go-heap,go-alloc --sample-hz 4999 1 5 >"$dir/out.json" 2>"$dir/err" &
+	"$LEAKSCOPE" --suspects off -p $tpid --json -T 0 -w go-heap,go-alloc --sample-hz 4999 1 5 >"$dir/out.json" 2>"$dir/err" &
 	local lpid=$!
 	wait_for 20 grep -q 'tracing pid' "$dir/err" ||
 		{ fail "$name: attach" "$(head -3 "$dir/err")"; kill $lpid $tpid; return; }

@@ -32,7 +32,7 @@ run_heap() {
 		return
 	}
 	pids+=($tpid)
-	env "$@" "$LEAKSCOPE" -p $tpid --json -T 0 1 4 >"$dir/out.json" 2>"$dir/err" &
+	env "$@" "$LEAKSCOPE" --suspects off -p $tpid --json -T 0 1 4 >"$dir/out.json" 2>"$dir/err" &
 	lpid=$!
 	if ! wait_for 20 grep -q 'tracing pid' "$dir/err"; then
 		kill $lpid
@@ -85,7 +85,7 @@ while read -r version gocmd; do
 		fail "$name: the target took its goroutine leak profile" "$(cat "$d/status" "$d/target.out" | tr '\n' ' ')"
 		continue
 	fi
-	"$LEAKSCOPE" -p $tp --json -T 0 -w goroutines 1 2 >"$d/out.json" 2>"$d/err"
+	"$LEAKSCOPE" --suspects off -p $tp --json -T 0 -w goroutines 1 2 >"$d/out.json" 2>"$d/err"
 	lrc=$?
 	kill $tp
 	q='select(.type=="stack" and .view=="goroutines" and .report==2 and .final==false and .start_func=="main.blockForever")'
@@ -188,7 +188,7 @@ tp=$!
 pids+=($tp)
 name="gorelease unknown release, no DWARF"
 if wait_for 10 grep -q 'ready 1' "$d/status"; then
-	"$LEAKSCOPE" -p $tp --json -T 0 1 2 >"$d/out.json" 2>"$d/err"
+	"$LEAKSCOPE" --suspects off -p $tp --json -T 0 1 2 >"$d/out.json" 2>"$d/err"
 	lrc=$?
 	[ $lrc = 0 ] && pass "$name: leakscope exits 0" || fail "$name: leakscope exits 0" "exit $lrc: $(tail -2 "$d/err")"
 	expect_line "$name: names the release it does not know" "$d/err" \

@@ -24,7 +24,7 @@ run_case() {
 		kill $tpid 2>/dev/null
 		return
 	fi
-	"$LEAKSCOPE" -p $tpid --json -T 0 1 6 >"$dir/out.json" 2>"$dir/err" &
+	"$LEAKSCOPE" --suspects off -p $tpid --json -T 0 1 6 >"$dir/out.json" 2>"$dir/err" &
 	local lpid=$!
 	if ! wait_for 20 grep -q 'tracing pid' "$dir/err"; then
 		fail "$name: attach" "$(head -3 "$dir/err")"

@@ -34,7 +34,7 @@ if ! wait_for 10 grep -q 'ready 1' "$tmp/status"; then
 	testlib_status
 	exit 1
 fi
-"$LEAKSCOPE" --mode growth --json -T 0 -p $tp 2 3 >"$tmp/out.json" 2>"$tmp/err" &
+"$LEAKSCOPE" --suspects off --mode growth --json -T 0 -p $tp 2 3 >"$tmp/out.json" 2>"$tmp/err" &
 l=$!
 if wait_for 20 grep -q 'tracing pid' "$tmp/err"; then
 	kill -USR1 $tp

@@ -55,7 +55,7 @@ start() {
 trace() {
 	local dir=$1
 	shift
-	"$LEAKSCOPE" -p "$TPID" --json -T 0 "$@" >"$dir/out.json" 2>"$dir/err" &
+	"$LEAKSCOPE" --suspects off -p "$TPID" --json -T 0 "$@" >"$dir/out.json" 2>"$dir/err" &
 	local l=$!
 	if ! wait_for 20 grep -q 'tracing pid' "$dir/err"; then
 		kill $l 2>/dev/null
@@ -220,7 +220,7 @@ run_cleak "native static" "$T/cleak-static"
 # Started by leakscope: the probes go in before the program's exec.
 dir=$tmp/launched
 mkdir -p "$dir"
-"$LEAKSCOPE" --json -T 0 1 4 -- "$T/cleak" -status "$dir/status" "${CLEAK_ARGS[@]}" \
+"$LEAKSCOPE" --suspects off --json -T 0 1 4 -- "$T/cleak" -status "$dir/status" "${CLEAK_ARGS[@]}" \
 	>"$dir/out.json" 2>"$dir/err" &
 l=$!
 if wait_for 20 grep -q 'tracing pid' "$dir/err" && wait_for 10 grep -q 'ready 1' "$dir/status"; then
@@ -319,7 +319,7 @@ fi
 dir=$tmp/static-stripped
 mkdir -p "$dir"
 if start "$dir" "$T/cleak-static-stripped" -status "$dir/status"; then
-	"$LEAKSCOPE" -p "$TPID" 1 1 >"$dir/out" 2>"$dir/err"
+	"$LEAKSCOPE" --suspects off -p "$TPID" 1 1 >"$dir/out" 2>"$dir/err"
 	rc=$?
 	if [ $rc = 4 ] && [ "$(grep -c . "$dir/err")" = 1 ] &&
 		grep -q '^leakscope: error: .*statically linked without a symbol table' "$dir/err"; then

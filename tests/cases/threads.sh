@@ -29,7 +29,7 @@ HAS_TEMPLATE='any(.frames[]; .func=="runtime.templateThread")'
 # the first second; output in DIR/out.json, DIR/err, status in $lrc.
 trace() {
 	local name=$1 dir=$2 pid=$3
-	"$LEAKSCOPE" -p "$pid" --json -T 0 -w threads 1 5 >"$dir/out.json" 2>"$dir/err" &
+	"$LEAKSCOPE" --suspects off -p "$pid" --json -T 0 -w threads 1 5 >"$dir/out.json" 2>"$dir/err" &
 	local lpid=$!
 	if ! wait_for 20 grep -q 'tracing pid' "$dir/err"; then
 		fail "$name: attach" "$(head -3 "$dir/err")"
@@ -154,25 +154,26 @@ native_case() {
 # from the start (probes in place before exec), the summary is kept.
 native_launch_case() {
 	local name="threads C, started under leakscope" bin=$1 out=$tmp/launch.json
-	"$LEAKSCOPE" --json -T 0 -w threads -o "$out" 1 30 -- "$bin" -pre 3 -post 0 -churn 50 \
+	"$LEAKSCOPE" --suspects off --json -T 0 -w threads -o "$out" 1 30 -- "$bin" -pre 3 -post 0 -churn 50 \
 		-duration 3 >"$tmp/launch.target.out" 2>"$tmp/launch.err"
-	local rc=$? R RP live pre
+	local rc=$? R RP live pre main
 	R=$(last_report "$out")
 	# The parked threads' report: the last one may fall while the process exits.
 	RP=$(jq -s '[.[] | select(.type=="stack" and .final==false and .frames[1].func=="park_threads")] | max_by(.live) | .report // 0' "$out")
 	live=$(tsum "$out" "$RP" "$F1==\"park_threads\"")
 	pre=$(tsum "$out" "$RP" '.pre_attach')
+	main=$(tsum "$out" "$RP" '.main_thread')
 	if [ $rc -eq 0 ] && jq_any "$out" '.type=="summary" and .end=="target_exited"' &&
 		grep -q "exited; the summary above" "$tmp/launch.err" && [ "$R" -ge 1 ]; then
 		pass "$name: target exits mid-session, summary kept, exit 0"
 	else
 		fail "$name: target exits mid-session" "exit $rc, reports $R: $(head -3 "$tmp/launch.err")"
 	fi
-	# Only the main thread predates the probes.
-	if [ "$live" = 3 ] && [ "$pre" = 1 ]; then
-		pass "$name: every thread it made has its stack ($live parked, $pre main)"
+	# Nothing predates the probes: the main thread is the program's own, since its start.
+	if [ "$live" = 3 ] && [ "$pre" = 0 ] && [ "$main" = 1 ]; then
+		pass "$name: every thread it made has its stack ($live parked; main thread its own, none before attach)"
 	else
-		fail "$name: every thread it made has its stack" "parked $live (want 3), before attach $pre (want 1)"
+		fail "$name: every thread it made has its stack" "parked $live (want 3), before attach $pre (want 0), main thread $main (want 1)"
 	fi
 }
 

@@ -20,6 +20,7 @@ enum {
 	EXIT_UNSUPPORTED = 4, /* target kind or runtime version not supported */
 	EXIT_PERMISSION = 5,  /* not root / BPF or perf not permitted */
 	EXIT_KERNEL = 6,      /* kernel lacks BTF, uprobes or a needed feature */
+	EXIT_SUSPECTS = 7,    /* the session ended with at least one leak suspect */
 };
 
 extern int log_verbosity; /* 0 normal, 1 -v, 2 -vv (libbpf debug) */

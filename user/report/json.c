@@ -158,9 +158,10 @@ static void jrow(FILE *out, const struct view_rows *vr, size_t i, int seq)
 	if (vr->view == VIEW_THREADS) {
 		fputs(",\"names\":", out);
 		jstates(out, site);
-		fprintf(out, ",\"pre_attach\":%s,\"stack_captured\":%s",
+		fprintf(out, ",\"pre_attach\":%s,\"stack_captured\":%s,\"main_thread\":%s",
 			site->flags & SITE_PRE_ATTACH ? "true" : "false",
-			site->flags & (SITE_PRE_ATTACH | SITE_NO_STACK) ? "false" : "true");
+			site->flags & (SITE_PRE_ATTACH | SITE_NO_STACK) ? "false" : "true",
+			site->flags & SITE_MAIN_THREAD ? "true" : "false");
 	}
 	fputs(",\"frames\":", out);
 	jframes(out, r->frames);
@@ -216,6 +217,37 @@ static void jgcs(const struct report_ctx *rc, FILE *out, const struct heap_trend
 	}
 }
 
+static void jsuspect(FILE *out, const struct suspect *s, int seq, bool final)
+{
+	const struct frames *fr = s->row->frames;
+	const struct frame *f = fr && fr->n ? &fr->v[0] : NULL;
+
+	fprintf(out, "{\"type\":\"suspect\",\"report\":%d,\"final\":%s,\"view\":\"%s\",\"rule\":",
+		seq, final ? "true" : "false", view_name(s->view));
+	jstr(out, suspect_rule_name(s->rule));
+	fputs(",\"func\":", out);
+	jstr(out, s->view == VIEW_GOROUTINES && s->row->start_func ? s->row->start_func
+				     : f ? f->func : NULL);
+	fputs(",\"file\":", out);
+	jstr(out, f ? f->file : NULL);
+	fprintf(out,
+		",\"line\":%d,\"rate_per_min\":%.1f,\"bytes_per_min\":%.0f,\"since_report\":%d"
+		",\"since_s\":%.1f,\"live\":%" PRId64 ",\"live_bytes\":%" PRId64,
+		f ? f->line : 0, s->per_min, s->bytes_per_min, s->since_report, s->since_s, s->live,
+		s->live_bytes);
+	if (s->oldest_s >= 0)
+		fprintf(out, ",\"oldest_s\":%.1f", s->oldest_s);
+	else
+		fputs(",\"oldest_s\":null", out);
+	fputs(",\"state\":", out);
+	jstr(out, s->group ? s->group->state : NULL);
+	fputs(",\"blocked_frames\":", out);
+	jframes(out, s->group_frames);
+	fputs(",\"frames\":", out);
+	jframes(out, fr);
+	fputs("}\n", out);
+}
+
 void json_write(const struct report_ctx *rc, FILE *out, const struct report_rows *rows)
 {
 	const struct series *ser = rc->series;
@@ -225,6 +257,7 @@ void json_write(const struct report_ctx *rc, FILE *out, const struct report_rows
 		[END_COUNT] = "count",
 		[END_INTERRUPTED] = "interrupted",
 		[END_TARGET_EXIT] = "target_exited",
+		[END_DURATION] = "duration",
 	};
 	enum report_end end = rows->end;
 
@@ -247,6 +280,8 @@ void json_write(const struct report_ctx *rc, FILE *out, const struct report_rows
 	fputs("}\n", out);
 	if (rows->trend && !end)
 		jgcs(rc, out, rows->trend, rows->seq);
+	for (int i = 0; i < rows->nsuspects; i++)
+		jsuspect(out, &rows->suspects[i], rows->seq, end != END_NONE);
 	for (int i = 0; i < rows->nviews; i++)
 		for (size_t j = 0; j < rows->views[i].shown; j++)
 			jrow(out, &rows->views[i], j, rows->seq);

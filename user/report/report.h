@@ -20,6 +20,34 @@
 
 enum output_format { OUT_TEXT, OUT_JSON };
 
+/* The rules that make a row a leak suspect (README "Suspects"; --help). */
+enum suspect_rule {
+	RULE_GOROUTINES_BLOCKED, /* a go statement's goroutines grow steadily, blocked */
+	RULE_GOROUTINES_MANY,	 /* many goroutines, growing fast: the sites that grow */
+	RULE_GOROUTINES_STUCK,	 /* many blocked at one place for long */
+	RULE_HEAP_RATE,		 /* a Go heap site's in-use bytes grow fast, steadily */
+	RULE_HEAP_OBJECTS,	 /* a Go heap site's objects up > objects_pct since attach */
+	RULE_HEAP_OBJECTS_TREND, /* HeapObjects rising fast: the sites that grow */
+	RULE_NATIVE_GROWTH,	 /* native bytes grow steadily while the oldest block ages */
+	RULE_THREADS_GROWTH,	 /* a thread site grows with no exits */
+};
+
+struct suspect_opts {
+	bool off;		       /* --suspects off */
+	int window;		       /* reports looked back at for "steadily" */
+	int min_reports;	       /* reports needed before anything is called steady */
+	double heap_bytes_per_min;     /* heap-rate */
+	double objects_pct;	       /* heap-objects-growth */
+	double heap_objects_per_s;     /* heap-objects-trend */
+	int64_t goroutines;	       /* goroutines-many: total above ... */
+	double goroutines_pct_per_min; /* ... growing faster than this */
+	int64_t stuck;		       /* goroutines-stuck: at least this many ... */
+	double stuck_s;		       /* ... all blocked at least this long */
+};
+
+void suspect_opts_default(struct suspect_opts *o);
+const char *suspect_rule_name(enum suspect_rule r);
+
 /* How reports are printed (from the command line). */
 struct report_opts {
 	enum output_format format;
@@ -27,6 +55,7 @@ struct report_opts {
 	int max_depth;	   /* frames printed per stack */
 	bool show_runtime; /* the Go runtime's own goroutines */
 	bool dump;	   /* one snapshot (--dump): no interval, no rates */
+	struct suspect_opts sus;
 };
 
 /* What the header says about the target. */
@@ -140,6 +169,22 @@ enum report_end {
 	END_COUNT,	 /* the requested number of reports was printed */
 	END_INTERRUPTED, /* Ctrl-C */
 	END_TARGET_EXIT, /* the target exited */
+	END_DURATION,	 /* --duration ran out */
+};
+
+/* A row the report leads with, and why. */
+struct suspect {
+	enum view_kind view;
+	enum suspect_rule rule;
+	struct row *row;	/* in its view's rows (frames and start_func filled) */
+	double per_min;		/* live count growth (objects, goroutines, threads) */
+	double bytes_per_min;	/* byte views */
+	int since_report;	/* the report its current growth began in; 0 unknown */
+	double since_s;		/* seconds since that report began */
+	double oldest_s;	/* oldest object / longest blocked goroutine; < 0 unknown */
+	int64_t live, live_bytes;
+	const struct block_group *group; /* goroutines: where most of them wait */
+	const struct frames *group_frames;
 };
 
 /* One report, as the views built it. */
@@ -149,10 +194,25 @@ struct report_rows {
 	const struct heap_trend *trend; /* NULL when there is no Go heap */
 	enum report_end end;
 	int seq; /* report number: 1.. for periodic ones, the last one's for the summary */
+	struct suspect *suspects;
+	int nsuspects;
+	bool suspects_ready; /* enough reports to call growth steady */
 };
 
-/* Write one periodic report, or the session summary (end != END_NONE). */
-void report_write(const struct report_ctx *r, FILE *out, enum report_end end);
+/* The suspects of a report built by the views (suspects.c). */
+void suspects_find(const struct report_ctx *r, struct report_rows *rows);
+
+/* Display frames and names for rows the views did not show (view.c). */
+const struct frames *report_site_frames(const struct report_ctx *r, struct site *site);
+const char *report_start_func(const struct report_ctx *r, struct site *site);
+const struct frames *report_group_frames(const struct report_ctx *r, const struct site *site,
+					 const struct block_group *g);
+
+/*
+ * Write one periodic report, or the session summary (end != END_NONE). Returns the
+ * number of leak suspects it named (-1 when nothing was written).
+ */
+int report_write(const struct report_ctx *r, FILE *out, enum report_end end);
 
 /* Writers: formatting only. */
 void text_write(const struct report_ctx *r, FILE *out, const struct report_rows *rows);

@@ -72,6 +72,11 @@ void series_free(struct series *s)
 
 void series_next_interval(struct series *s)
 {
+	series_next_interval_keeping(s, 0);
+}
+
+void series_next_interval_keeping(struct series *s, uint32_t keep_views)
+{
 	uint64_t mono = now_ns();
 	uint64_t prev = s->nintervals ? s->intervals[s->nintervals - 1].mono_ns : s->start_mono_ns;
 	struct interval *iv;
@@ -84,8 +89,28 @@ void series_next_interval(struct series *s)
 	iv->seconds = (mono - prev) / 1e9;
 	iv->ngc = s->ngc;
 	for (size_t i = 0; i < s->nsites; i++) {
+		if (keep_views & (1u << s->sites[i]->view))
+			continue;
 		s->sites[i]->nstates = 0;
 		s->sites[i]->ngroups = 0;
+	}
+}
+
+void series_carry_forward(struct series *s, enum view_kind view)
+{
+	int cur = s->nintervals - 1;
+
+	for (size_t i = 0; i < s->nsites; i++) {
+		struct site *site = s->sites[i];
+		const struct sample *prev;
+		struct sample *now;
+
+		if (site->view != view || !(prev = site_at(site, cur - 1)))
+			continue;
+		now = site_now(s, site);
+		*now = *prev;
+		/* As last seen: nothing happened since, and it did not age unseen. */
+		now->created = now->freed = now->created_bytes = now->freed_bytes = 0;
 	}
 }
 

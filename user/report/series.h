@@ -50,6 +50,7 @@ enum site_flags {
 	SITE_NO_STACK = 1 << 1,	  /* created while attached, but its stack was not captured */
 	SITE_RUNTIME = 1 << 2,	  /* the Go runtime's own goroutines (not in NumGoroutine) */
 	SITE_FRAME0_IS_PC = 1 << 3, /* pcs[0] is an instruction address, not a return address */
+	SITE_MAIN_THREAD = 1 << 4,  /* a program leakscope started: its main thread */
 };
 
 /* One interval's state of one site. */
@@ -161,6 +162,11 @@ void series_free(struct series *s);
 
 /* Start a new interval ending now; every site's sample for it starts as zero. */
 void series_next_interval(struct series *s);
+/* The same, keeping the states and groups of the views in keep_views (VIEW_BIT mask). */
+void series_next_interval_keeping(struct series *s, uint32_t keep_views);
+/* The current interval of view's sites as the previous one left them, no events:
+ * for a source that cannot look again (the target exited). */
+void series_carry_forward(struct series *s, enum view_kind view);
 
 /* Forget the current interval (the target vanished while it was being collected). */
 void series_drop_interval(struct series *s);

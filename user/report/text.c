@@ -5,6 +5,7 @@
  * follow the view's style (counts, bytes, or a sampled rate).
  */
 #include <inttypes.h>
+#include <math.h>
 #include <string.h>
 #include <time.h>
 
@@ -140,6 +141,8 @@ static void row_title(const struct report_ctx *rc, FILE *out, const struct row *
 	if (site->view == VIEW_THREADS) {
 		if (site->flags & SITE_PRE_ATTACH)
 			fputs("      threads that existed before attach (no creation stack):\n", out);
+		else if (site->flags & SITE_MAIN_THREAD)
+			fputs("      the program's main thread (started with it):\n", out);
 		else if (site->flags & SITE_NO_STACK)
 			fputs("      threads created while attached, creation stack not captured:\n", out);
 		else
@@ -534,14 +537,92 @@ static void header(const struct report_ctx *rc, FILE *out, enum report_end end)
 		ser->nintervals - 1);
 	if (end == END_TARGET_EXIT)
 		fputs("  (target exited)", out);
+	else if (end == END_DURATION)
+		fputs("  (--duration reached)", out);
 	else if (end == END_INTERRUPTED)
 		fputs("  (interrupted)", out);
 	fputc('\n', out);
 }
 
+/* The frame a suspect is named by: where it was made or allocated. */
+static const struct frame *suspect_frame(const struct suspect *s)
+{
+	const struct frames *fr = s->row->frames;
+
+	return fr && fr->n ? &fr->v[0] : NULL;
+}
+
+static const char *base(const char *path)
+{
+	const char *b = path ? strrchr(path, '/') : NULL;
+
+	return b ? b + 1 : path;
+}
+
+/*
+ * The suspects, one line each, before the detail: view, what, where, how fast, since
+ * when, and where goroutines wait.
+ */
+static void print_suspects(const struct report_ctx *rc, FILE *out, const struct report_rows *rows)
+{
+	if (!rows->suspects_ready) {
+		fprintf(out, "SUSPECTS  not yet: growth is called steady after %d reports\n",
+			rc->opts.sus.min_reports);
+		return;
+	}
+	if (!rows->nsuspects) {
+		fputs("SUSPECTS  none: nothing grows steadily\n", out);
+		return;
+	}
+	fprintf(out, "SUSPECTS  %d growing steadily (rules: leakscope --help)\n", rows->nsuspects);
+	for (int i = 0; i < rows->nsuspects; i++) {
+		const struct suspect *s = &rows->suspects[i];
+		const struct frame *f = suspect_frame(s);
+		const char *what = s->view == VIEW_GOROUTINES && s->row->start_func
+					   ? s->row->start_func
+				   : f && f->func ? f->func
+						  : "?";
+		char a[32];
+
+		fprintf(out, "  %-11s %s", view_name(s->view), what);
+		if (s->view == VIEW_GOROUTINES && f && f->func)
+			fprintf(out, "  go at %s", f->func);
+		if (f && f->file)
+			fprintf(out, " %s:%d", base(f->file), f->line);
+		if (s->rule == RULE_GOROUTINES_STUCK)
+			fprintf(out, "  %s stuck", num(s->group ? s->group->n : s->live, false));
+		else if (view_desc(s->view)->style == STYLE_BYTES)
+			fprintf(out, "  %s/min (%s/min)", bytes(s->bytes_per_min, true),
+				num(llround(s->per_min), true));
+		else
+			fprintf(out, "  %s/min", num(llround(s->per_min), true));
+		if (s->since_report)
+			fprintf(out, " since report %d (%s)", s->since_report,
+				duration(s->since_s, a, sizeof(a)));
+		if (view_desc(s->view)->style == STYLE_BYTES)
+			fprintf(out, ", %s live", bytes(s->live_bytes, false));
+		else
+			fprintf(out, ", %s live", num(s->live, false));
+		if (s->group) {
+			const struct frame *at = group_at(s->group_frames);
+
+			fprintf(out, ", %s", s->group->state);
+			if (at && at->func)
+				fprintf(out, " at %s", at->func);
+			if (at && at->file)
+				fprintf(out, " %s:%d", base(at->file), at->line);
+		}
+		if (s->oldest_s >= 0)
+			fprintf(out, ", oldest %s", duration(s->oldest_s, a, sizeof(a)));
+		fprintf(out, "  [%s]\n", suspect_rule_name(s->rule));
+	}
+}
+
 void text_write(const struct report_ctx *rc, FILE *out, const struct report_rows *rows)
 {
 	header(rc, out, rows->end);
+	if (!rc->opts.dump && !rc->opts.sus.off)
+		print_suspects(rc, out, rows);
 	for (int i = 0; i < rows->nviews; i++)
 		text_view(rc, out, rows, &rows->views[i]);
 }

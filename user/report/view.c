@@ -389,16 +389,33 @@ void view_rows_free(struct view_rows *r)
 	memset(r, 0, sizeof(*r));
 }
 
-void report_write(const struct report_ctx *r, FILE *out, enum report_end end)
+const struct frames *report_site_frames(const struct report_ctx *r, struct site *site)
+{
+	return site_frames(r, site);
+}
+
+const char *report_start_func(const struct report_ctx *r, struct site *site)
+{
+	return start_func(r, site);
+}
+
+const struct frames *report_group_frames(const struct report_ctx *r, const struct site *site,
+					 const struct block_group *g)
+{
+	return group_frames(r, site, g);
+}
+
+int report_write(const struct report_ctx *r, FILE *out, enum report_end end)
 {
 	struct view_rows views[VIEW__MAX];
 	struct report_rows rows = {.views = views, .end = end};
 	struct heap_trend trend;
+	int nsuspects;
 
 	/* Interval 0 is the baseline taken at attach; reports start after it. A dump is
 	 * its one interval. */
 	if (r->series->nintervals < (r->opts.dump ? 1 : 2))
-		return;
+		return -1;
 	rows.seq = r->opts.dump ? 1 : r->series->nintervals - 1;
 	for (int v = 0; v < VIEW__MAX; v++) {
 		if (!r->views[v].active)
@@ -413,11 +430,15 @@ void report_write(const struct report_ctx *r, FILE *out, enum report_end end)
 			views[i].n = views[i].shown = 0;
 			memset(&views[i].tot, 0, sizeof(views[i].tot));
 		}
+	suspects_find(r, &rows);
 	if (r->opts.format == OUT_JSON)
 		json_write(r, out, &rows);
 	else
 		text_write(r, out, &rows);
 	fflush(out);
+	nsuspects = rows.nsuspects;
+	free(rows.suspects);
 	for (int i = 0; i < rows.nviews; i++)
 		view_rows_free(&views[i]);
+	return nsuspects;
 }

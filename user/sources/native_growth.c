@@ -300,5 +300,11 @@ static void gsrc_detach(void *state)
 	gsrc_free(state);
 }
 
+static void gsrc_remap(struct session *s, void *state)
+{
+	update_modules(s, state);
+}
+
 const struct source_ops growth_source =
-	SOURCE_OPS(gsrc, "growth", VIEW_BIT(VIEW_NATIVE_GROWTH));
+	SOURCE_OPS(gsrc, "growth", VIEW_BIT(VIEW_NATIVE_GROWTH), .after_exit = true,
+		   .remap = gsrc_remap);

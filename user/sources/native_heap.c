@@ -502,6 +502,15 @@ static int nsrc_collect(struct session *s, void *state)
 	return 0;
 }
 
+static void nsrc_remap(struct session *s, void *state)
+{
+	struct nsrc *n = state;
+	int r = scan_files(s, n, false);
+
+	if (r > 0)
+		n->nfuncs += r;
+}
+
 static void nsrc_tick(struct session *s, void *state)
 {
 	struct nsrc *n = state;
@@ -515,4 +524,5 @@ static void nsrc_detach(void *state)
 }
 
 const struct source_ops native_source =
-	SOURCE_OPS(nsrc, "native heap", VIEW_BIT(VIEW_NATIVE_HEAP), .tick = nsrc_tick);
+	SOURCE_OPS(nsrc, "native heap", VIEW_BIT(VIEW_NATIVE_HEAP), .tick = nsrc_tick,
+		   .after_exit = true, .remap = nsrc_remap);

@@ -326,7 +326,8 @@ static const char *fold_name(const char *name)
 static void add_threads_at_attach(struct session *s, struct tsrc *t)
 {
 	int fd = bpf_map__fd(t->skel->maps.thr_threads);
-	struct thr_thread v = {.site = {.kind = THR_KIND_PRE}};
+	/* A program we start has one thread, its main one: made with it, not before. */
+	struct thr_thread v = {.site = {.kind = s->launched ? THR_KIND_MAIN : THR_KIND_PRE}};
 	uint32_t *added;
 	size_t n = 0;
 
@@ -477,9 +478,11 @@ static struct site *site_for(struct session *s, struct tsrc *t, const struct thr
 
 	if (known)
 		return *known;
-	if (k->kind == THR_KIND_PRE)
+	if (k->kind == THR_KIND_PRE || k->kind == THR_KIND_MAIN)
 		return *(struct site **)hmap_put(&t->sites, k, NULL) =
-			       series_site(&s->series, VIEW_THREADS, NULL, 0, 0, SITE_PRE_ATTACH);
+			       series_site(&s->series, VIEW_THREADS, NULL, 0, k->kind,
+					   k->kind == THR_KIND_PRE ? SITE_PRE_ATTACH
+								   : SITE_NO_STACK | SITE_MAIN_THREAD);
 	pcs = stack_store_get(&s->stacks, k->stack, &n, &t->stacks_missing);
 	if (!n)
 		/* Not cached: the stack may yet turn up (it is read from the map on demand). */

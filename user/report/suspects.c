@@ -1,0 +1,345 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Leak suspects: the rows a report leads with. A row is a suspect when it grows
+ * steadily (see steady()) and one of the rules of thumb for its view holds. The
+ * rules read only the series (every site's history) and the rows the views built,
+ * so they run on recorded series in tests like the rest of the report path.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/util.h"
+#include "report/report.h"
+
+/* The rules, in the order a row is tested against them (the first that holds wins). */
+static const char *const rule_names[] = {
+	[RULE_GOROUTINES_BLOCKED] = "goroutines-blocked-growth",
+	[RULE_GOROUTINES_MANY] = "goroutines-many",
+	[RULE_GOROUTINES_STUCK] = "goroutines-stuck",
+	[RULE_HEAP_RATE] = "heap-rate",
+	[RULE_HEAP_OBJECTS] = "heap-objects-growth",
+	[RULE_HEAP_OBJECTS_TREND] = "heap-objects-trend",
+	[RULE_NATIVE_GROWTH] = "native-growth",
+	[RULE_THREADS_GROWTH] = "threads-growth",
+};
+
+const char *suspect_rule_name(enum suspect_rule r)
+{
+	return r < ARRAY_SIZE(rule_names) ? rule_names[r] : "?";
+}
+
+void suspect_opts_default(struct suspect_opts *o)
+{
+	*o = (struct suspect_opts){
+		.window = 6,
+		.min_reports = 3,
+		.heap_bytes_per_min = 10e6,
+		.objects_pct = 300,
+		.heap_objects_per_s = 500,
+		.goroutines = 5000,
+		.goroutines_pct_per_min = 300,
+		.stuck = 1000,
+		.stuck_s = 600,
+	};
+}
+
+/* How a site grew over the last intervals. */
+struct growth {
+	int n;		/* intervals looked at */
+	int grew, shrank;
+	int64_t first, last, max;
+	double per_s;	/* least-squares slope over the window */
+	int since;	/* the report its current run of growth started in */
+	uint64_t freed; /* events that ended things in the window */
+};
+
+static int64_t value(const struct sample *sm, bool bytes)
+{
+	return sm ? (bytes ? sm->live_bytes : sm->live) : 0;
+}
+
+static void measure(const struct series *ser, const struct site *site, bool bytes, int window,
+		    struct growth *g)
+{
+	int cur = ser->nintervals - 1, from = MAX(0, cur - window);
+	double x[64], y[64];
+	int k = 0;
+
+	memset(g, 0, sizeof(*g));
+	g->first = g->max = value(site_at(site, from), bytes);
+	for (int i = from; i <= cur && k < 64; i++, k++) {
+		int64_t v = value(site_at(site, i), bytes);
+
+		x[k] = (ser->intervals[i].mono_ns - ser->start_mono_ns) / 1e9;
+		y[k] = v;
+		g->max = MAX(g->max, v);
+		if (i > from) {
+			int64_t p = value(site_at(site, i - 1), bytes);
+			const struct sample *sm = site_at(site, i);
+
+			g->grew += v > p;
+			g->shrank += v < p;
+			g->freed += sm ? sm->freed : 0;
+		}
+		g->last = v;
+	}
+	g->n = cur - from;
+	g->per_s = lsq_slope(x, y, k);
+	/* Since: back from now while it did not shrink, to the first report it grew in. */
+	g->since = cur;
+	for (int i = cur; i >= 1; i--) {
+		int64_t v = value(site_at(site, i), bytes), p = value(site_at(site, i - 1), bytes);
+
+		if (v < p)
+			break;
+		if (v > p)
+			g->since = i;
+	}
+}
+
+/*
+ * Steady growth, never a one-off jump: over the window it grew in most intervals
+ * (at least two, and a third of them: the Go heap moves only at GCs), shrank in at
+ * most a quarter, ends at its high, and gained at least floor and 5 % of where it
+ * started. Busy sites that make and end things go up and down: not steady.
+ */
+static bool steady(const struct growth *g, int min_reports, int64_t floor)
+{
+	int64_t net = g->last - g->first;
+
+	return g->n >= min_reports && g->grew >= 2 && g->grew * 3 >= g->n && g->shrank * 4 <= g->n &&
+	       g->last * 20 >= g->max * 19 && net >= floor && net * 20 >= g->first && g->per_s > 0;
+}
+
+/* The share of a goroutine row that waits (not runnable, running or in a syscall). */
+static double waiting_share(const struct site *site)
+{
+	int64_t all = 0, waiting = 0;
+
+	for (int i = 0; i < site->nstates; i++) {
+		const char *st = site->states[i].state;
+
+		all += site->states[i].n;
+		if (strcmp(st, "runnable") && strcmp(st, "running") && strcmp(st, "syscall"))
+			waiting += site->states[i].n;
+	}
+	return all ? (double)waiting / all : 0;
+}
+
+static double elapsed_since(const struct series *ser, int report)
+{
+	int cur = ser->nintervals - 1;
+
+	return (ser->intervals[cur].mono_ns - ser->intervals[MAX(report - 1, 0)].mono_ns) / 1e9;
+}
+
+static void add(struct report_rows *rows, const struct report_ctx *rc, struct row *r,
+		enum suspect_rule rule, const struct growth *g, bool bytes)
+{
+	struct suspect *s;
+
+	rows->suspects = xrealloc(rows->suspects, (rows->nsuspects + 1) * sizeof(*s));
+	s = &rows->suspects[rows->nsuspects++];
+	memset(s, 0, sizeof(*s));
+	s->view = r->site->view;
+	s->rule = rule;
+	s->row = r;
+	s->live = r->now.live;
+	s->live_bytes = r->now.live_bytes;
+	s->since_report = g ? g->since : 0;
+	s->since_s = g ? elapsed_since(rc->series, g->since) : 0;
+	s->oldest_s = r->now.oldest_ns ? r->now.oldest_ns / 1e9 : -1;
+	if (g && bytes) {
+		struct growth c;
+
+		measure(rc->series, r->site, false, rc->opts.sus.window, &c);
+		s->bytes_per_min = g->per_s * 60;
+		s->per_min = c.per_s * 60;
+	} else if (g) {
+		s->per_min = g->per_s * 60;
+	}
+	/* Goroutines: where most of them wait (the biggest group that waits), since when. */
+	for (int k = 0; k < r->site->ngroups; k++)
+		if (r->site->groups[k].waiting) {
+			s->group = &r->site->groups[k];
+			s->oldest_s = MAX(s->oldest_s, s->group->wait_max_s);
+			break;
+		}
+}
+
+/* Rows of a view that grow steadily, fastest first (for rules that name sites). */
+static int cmp_rate(const void *a, const void *b)
+{
+	const double *x = a, *y = b;
+
+	return x[0] < y[0] ? 1 : x[0] > y[0] ? -1 : 0;
+}
+
+static void goroutine_rules(const struct report_ctx *rc, struct report_rows *rows,
+			    struct view_rows *vr)
+{
+	const struct suspect_opts *o = &rc->opts.sus;
+	const struct series *ser = rc->series;
+	int cur = ser->nintervals - 1, from = MAX(0, cur - o->window);
+	int64_t total_from = 0, total = vr->tot.live;
+	double secs = (ser->intervals[cur].mono_ns - ser->intervals[from].mono_ns) / 1e9;
+	bool many;
+
+	/* The view's total at the start of the window: the sum over its sites. */
+	for (size_t i = 0; i < ser->nsites; i++)
+		if (ser->sites[i]->view == VIEW_GOROUTINES)
+			total_from += value(site_at(ser->sites[i], from), false);
+	many = total > o->goroutines && total_from > 0 && secs > 0 &&
+	       (double)(total - total_from) / total_from * 100 * 60 / secs > o->goroutines_pct_per_min;
+
+	for (size_t i = 0; i < vr->n; i++) {
+		struct row *r = &vr->v[i];
+		struct growth g;
+
+		measure(ser, r->site, false, o->window, &g);
+		if (steady(&g, o->min_reports, 10) && waiting_share(r->site) >= 0.9) {
+			add(rows, rc, r, RULE_GOROUTINES_BLOCKED, &g, false);
+			continue;
+		}
+		if (many && steady(&g, o->min_reports, 10)) {
+			add(rows, rc, r, RULE_GOROUTINES_MANY, &g, false);
+			continue;
+		}
+		/* A pile-up that does not grow: many blocked at one place for long. */
+		for (int k = 0; k < r->site->ngroups; k++) {
+			const struct block_group *b = &r->site->groups[k];
+
+			if (b->waiting && b->n >= o->stuck && !b->untimed && b->wait_min_s >= o->stuck_s) {
+				add(rows, rc, r, RULE_GOROUTINES_STUCK, NULL, false);
+				rows->suspects[rows->nsuspects - 1].group = b;
+				rows->suspects[rows->nsuspects - 1].oldest_s = b->wait_max_s;
+				break;
+			}
+		}
+	}
+}
+
+static void go_heap_rules(const struct report_ctx *rc, struct report_rows *rows,
+			  struct view_rows *vr)
+{
+	const struct suspect_opts *o = &rc->opts.sus;
+	bool trend = rows->trend && rows->trend->objects_slope > o->heap_objects_per_s;
+	double(*growing)[2] = xcalloc(vr->n + 1, sizeof(*growing));
+	size_t ngrowing = 0;
+
+	for (size_t i = 0; i < vr->n; i++) {
+		struct row *r = &vr->v[i];
+		struct growth gb, gc;
+
+		measure(rc->series, r->site, true, o->window, &gb);
+		measure(rc->series, r->site, false, o->window, &gc);
+		if (steady(&gb, o->min_reports, 1 << 20) && gb.per_s * 60 >= o->heap_bytes_per_min) {
+			add(rows, rc, r, RULE_HEAP_RATE, &gb, true);
+			continue;
+		}
+		/* Objects up more than objects_pct over the session (from at least 100). */
+		if (steady(&gc, o->min_reports, 100) && r->now.live >= 100 &&
+		    (double)r->now.live > (1 + o->objects_pct / 100) * MAX(r->live_first, 1)) {
+			add(rows, rc, r, RULE_HEAP_OBJECTS, &gb, true);
+			continue;
+		}
+		if (trend && steady(&gc, o->min_reports, 100)) {
+			growing[ngrowing][0] = gc.per_s;
+			growing[ngrowing][1] = i;
+			ngrowing++;
+		}
+	}
+	/* HeapObjects rising fast: the sites whose objects grow most (up to three). */
+	qsort(growing, ngrowing, sizeof(*growing), cmp_rate);
+	for (size_t j = 0; j < MIN(ngrowing, (size_t)3); j++) {
+		struct row *r = &vr->v[(size_t)growing[j][1]];
+		struct growth gb;
+
+		measure(rc->series, r->site, true, o->window, &gb);
+		add(rows, rc, r, RULE_HEAP_OBJECTS_TREND, &gb, true);
+	}
+	free(growing);
+}
+
+static void native_rules(const struct report_ctx *rc, struct report_rows *rows,
+			 struct view_rows *vr)
+{
+	const struct suspect_opts *o = &rc->opts.sus;
+	const struct series *ser = rc->series;
+	int cur = ser->nintervals - 1, from = MAX(0, cur - o->window);
+	double window_s = (ser->intervals[cur].mono_ns - ser->intervals[from].mono_ns) / 1e9;
+
+	for (size_t i = 0; i < vr->n; i++) {
+		struct row *r = &vr->v[i];
+		struct growth g;
+
+		measure(ser, r->site, true, o->window, &g);
+		if (!steady(&g, o->min_reports, 64 << 10))
+			continue;
+		/* Exact tracing knows the oldest block's age: it must have outlived most of
+		 * the window (memory that is recycled is young). */
+		if (vr->view == VIEW_NATIVE_HEAP && r->now.oldest_ns &&
+		    r->now.oldest_ns / 1e9 < window_s / 2)
+			continue;
+		add(rows, rc, r, RULE_NATIVE_GROWTH, &g, true);
+	}
+}
+
+static void thread_rules(const struct report_ctx *rc, struct report_rows *rows,
+			 struct view_rows *vr)
+{
+	const struct suspect_opts *o = &rc->opts.sus;
+
+	for (size_t i = 0; i < vr->n; i++) {
+		struct row *r = &vr->v[i];
+		struct growth g;
+
+		if (r->site->flags & SITE_PRE_ATTACH)
+			continue; /* threads that existed before attach do not grow */
+		measure(rc->series, r->site, false, o->window, &g);
+		if (steady(&g, o->min_reports, 2) && !g.freed)
+			add(rows, rc, r, RULE_THREADS_GROWTH, &g, false);
+	}
+}
+
+void suspects_find(const struct report_ctx *rc, struct report_rows *rows)
+{
+	rows->suspects = NULL;
+	rows->nsuspects = 0;
+	rows->suspects_ready = rc->series->nintervals - 1 >= rc->opts.sus.min_reports;
+	if (rc->opts.sus.off || rc->opts.dump || !rows->suspects_ready)
+		return;
+	for (int i = 0; i < rows->nviews; i++) {
+		struct view_rows *vr = &rows->views[i];
+
+		switch (vr->view) {
+		case VIEW_GOROUTINES:
+			goroutine_rules(rc, rows, vr);
+			break;
+		case VIEW_GO_HEAP:
+			go_heap_rules(rc, rows, vr);
+			break;
+		case VIEW_NATIVE_HEAP:
+		case VIEW_NATIVE_GROWTH:
+			native_rules(rc, rows, vr);
+			break;
+		case VIEW_THREADS:
+			thread_rules(rc, rows, vr);
+			break;
+		default:
+			break;
+		}
+	}
+	/* Everything the writers print of a suspect: its frames and name. */
+	for (int i = 0; i < rows->nsuspects; i++) {
+		struct suspect *s = &rows->suspects[i];
+
+		if (!s->row->frames)
+			s->row->frames = report_site_frames(rc, s->row->site);
+		if (!s->row->start_func && s->view == VIEW_GOROUTINES)
+			s->row->start_func = report_start_func(rc, s->row->site);
+		if (s->group)
+			s->group_frames = report_group_frames(rc, s->row->site, s->group);
+	}
+}
