@@ -220,7 +220,7 @@ static void jgcs(const struct report_ctx *rc, FILE *out, const struct heap_trend
 static void jsuspect(FILE *out, const struct suspect *s, int seq, bool final)
 {
 	const struct frames *fr = s->row->frames;
-	const struct frame *f = fr && fr->n ? &fr->v[0] : NULL;
+	const struct frame *f = s->at;
 
 	fprintf(out, "{\"type\":\"suspect\",\"report\":%d,\"final\":%s,\"view\":\"%s\",\"rule\":",
 		seq, final ? "true" : "false", view_name(s->view));

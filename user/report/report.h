@@ -177,6 +177,8 @@ struct suspect {
 	enum view_kind view;
 	enum suspect_rule rule;
 	struct row *row;	/* in its view's rows (frames and start_func filled) */
+	const struct frame *at; /* where: the go statement, or the first frame of the
+				 * program's own (not the allocator's) */
 	double per_min;		/* live count growth (objects, goroutines, threads) */
 	double bytes_per_min;	/* byte views */
 	int since_report;	/* the report its current growth began in; 0 unknown */

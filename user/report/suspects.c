@@ -51,7 +51,8 @@ struct growth {
 	int64_t first, last, max;
 	double per_s;	/* least-squares slope over the window */
 	int since;	/* the report its current run of growth started in */
-	uint64_t freed; /* events that ended things in the window */
+	uint64_t freed;	  /* events that ended things in the window */
+	uint64_t created; /* things made in the window */
 };
 
 static int64_t value(const struct sample *sm, bool bytes)
@@ -81,11 +82,32 @@ static void measure(const struct series *ser, const struct site *site, bool byte
 			g->grew += v > p;
 			g->shrank += v < p;
 			g->freed += sm ? sm->freed : 0;
+			g->created += sm ? (bytes ? sm->created_bytes : sm->created) : 0;
 		}
 		g->last = v;
 	}
 	g->n = cur - from;
 	g->per_s = lsq_slope(x, y, k);
+	/*
+	 * The rate over a minute at least: the Go heap profile moves only at GCs, and a
+	 * few steps in a short window over- or understate it.
+	 */
+	{
+		uint64_t min_ns = 60000000000ull;
+		int rfrom = from;
+
+		while (rfrom > 0 && ser->intervals[cur].mono_ns - ser->intervals[rfrom].mono_ns < min_ns)
+			rfrom--;
+		k = 0;
+		for (int i = rfrom; i <= cur && k < 64; i++, k++) {
+			x[k] = (ser->intervals[i].mono_ns - ser->start_mono_ns) / 1e9;
+			y[k] = value(site_at(site, i), bytes);
+		}
+		if (cur - rfrom >= 64)
+			k = 0; /* more than the buffers hold: keep the window's */
+		if (k)
+			g->per_s = lsq_slope(x, y, k);
+	}
 	/* Since: back from now while it did not shrink, to the first report it grew in. */
 	g->since = cur;
 	for (int i = cur; i >= 1; i--) {
@@ -101,15 +123,17 @@ static void measure(const struct series *ser, const struct site *site, bool byte
 /*
  * Steady growth, never a one-off jump: over the window it grew in most intervals
  * (at least two, and a third of them: the Go heap moves only at GCs), shrank in at
- * most a quarter, ends at its high, and gained at least floor and 5 % of where it
- * started. Busy sites that make and end things go up and down: not steady.
+ * most a quarter, ends at its high, and gained at least floor, 5 % of where it
+ * started and 5 % of what it made meanwhile. Busy sites that make and end things go
+ * up and down, and keep little of what they make: not steady, however busy.
  */
 static bool steady(const struct growth *g, int min_reports, int64_t floor)
 {
 	int64_t net = g->last - g->first;
 
 	return g->n >= min_reports && g->grew >= 2 && g->grew * 3 >= g->n && g->shrank * 4 <= g->n &&
-	       g->last * 20 >= g->max * 19 && net >= floor && net * 20 >= g->first && g->per_s > 0;
+	       g->last * 20 >= g->max * 19 && net >= floor && net * 20 >= g->first &&
+	       (uint64_t)net * 20 >= g->created && g->per_s > 0;
 }
 
 /* The share of a goroutine row that waits (not runnable, running or in a syscall). */
@@ -303,6 +327,38 @@ static void thread_rules(const struct report_ctx *rc, struct report_rows *rows,
 	}
 }
 
+/*
+ * Where a suspect is: the first frame of its stack that is not the allocator or
+ * the system's libraries (malloc, operator new, pthread_create and what calls
+ * them inside libc), the view's own frame otherwise.
+ */
+static const struct frame *own_frame(const struct frames *fr)
+{
+	static const char *const sys_modules[] = {"libc.so", "libc-", "libstdc++", "libpthread",
+						  "ld-linux", "libgcc_s", "libjemalloc",
+						  "libtcmalloc", "libmimalloc"};
+	static const char *const sys_funcs[] = {"malloc", "calloc", "realloc", "reallocarray",
+						"memalign", "aligned_alloc", "posix_memalign",
+						"valloc", "pvalloc", "mmap", "pthread_create",
+						"operator new", "strdup", "strndup"};
+
+	if (!fr || !fr->n)
+		return NULL;
+	for (int i = 0; i < fr->n; i++) {
+		const struct frame *f = &fr->v[i];
+		bool sys = false;
+
+		for (size_t k = 0; k < ARRAY_SIZE(sys_modules) && f->module && !sys; k++)
+			sys = !strncmp(f->module, sys_modules[k], strlen(sys_modules[k]));
+		for (size_t k = 0; k < ARRAY_SIZE(sys_funcs) && f->func && !sys; k++)
+			sys = !strncmp(f->func, sys_funcs[k], strlen(sys_funcs[k])) &&
+			      (!f->func[strlen(sys_funcs[k])] || f->func[strlen(sys_funcs[k])] == '(');
+		if (!sys && f->func)
+			return f;
+	}
+	return &fr->v[0];
+}
+
 void suspects_find(const struct report_ctx *rc, struct report_rows *rows)
 {
 	rows->suspects = NULL;
@@ -337,6 +393,10 @@ void suspects_find(const struct report_ctx *rc, struct report_rows *rows)
 
 		if (!s->row->frames)
 			s->row->frames = report_site_frames(rc, s->row->site);
+		s->at = s->view == VIEW_GOROUTINES ? (s->row->frames && s->row->frames->n
+							      ? &s->row->frames->v[0]
+							      : NULL)
+						   : own_frame(s->row->frames);
 		if (!s->row->start_func && s->view == VIEW_GOROUTINES)
 			s->row->start_func = report_start_func(rc, s->row->site);
 		if (s->group)

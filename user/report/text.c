@@ -544,13 +544,6 @@ static void header(const struct report_ctx *rc, FILE *out, enum report_end end)
 	fputc('\n', out);
 }
 
-/* The frame a suspect is named by: where it was made or allocated. */
-static const struct frame *suspect_frame(const struct suspect *s)
-{
-	const struct frames *fr = s->row->frames;
-
-	return fr && fr->n ? &fr->v[0] : NULL;
-}
 
 static const char *base(const char *path)
 {
@@ -577,7 +570,7 @@ static void print_suspects(const struct report_ctx *rc, FILE *out, const struct 
 	fprintf(out, "SUSPECTS  %d growing steadily (rules: leakscope --help)\n", rows->nsuspects);
 	for (int i = 0; i < rows->nsuspects; i++) {
 		const struct suspect *s = &rows->suspects[i];
-		const struct frame *f = suspect_frame(s);
+		const struct frame *f = s->at;
 		const char *what = s->view == VIEW_GOROUTINES && s->row->start_func
 					   ? s->row->start_func
 				   : f && f->func ? f->func

@@ -84,6 +84,12 @@ int maps_watch_refresh(struct maps_watch *w)
 
 	if (proc_maps_read(w->pid, &maps))
 		return -ESRCH;
+	/* A process that has exited (a zombie) maps nothing: keep what it mapped, for the
+	 * frames of what it left behind. */
+	if (!maps.n && w->ncur) {
+		proc_maps_free(&maps);
+		return -ESRCH;
+	}
 	w->last_ns = now_ns();
 	if (same_as_cur(w, &maps)) {
 		proc_maps_free(&maps);
