@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -35,6 +37,8 @@ static const char doc[] =
 	"  leakscope -w threads -p 4242      only the threads view\n"
 	"  leakscope --dump -p 4242          where every goroutine stands, now, and exit\n"
 	"  leakscope -p 4242 --duration 60s -o report.txt || page_someone\n"
+	"  leakscope -p 4242 --pprof prof 10 6; go tool pprof -top prof/go-heap.final.pb.gz\n"
+	"  leakscope -p 4242 --folded out 10 6; flamegraph.pl out.native-heap.folded > f.svg\n"
 	"\n"
 	"Go 1.19 to 1.27 are known; on a newer release each view is checked against the "
 	"live process and left out, with one line saying why, when it does not fit.\n"
@@ -97,6 +101,8 @@ enum {
 	OPT_SUS_GOROUTINE_GROWTH,
 	OPT_SUS_STUCK,
 	OPT_SUS_STUCK_FOR,
+	OPT_PPROF,
+	OPT_FOLDED,
 };
 
 static const struct argp_option options[] = {
@@ -111,6 +117,12 @@ static const struct argp_option options[] = {
 	{"duration", OPT_DURATION, "TIME", 0,
 	 "End the session after TIME (30s, 5m, 1h; plain numbers are seconds), with the "
 	 "summary; exit status 7 if it names a suspect"},
+	{"pprof", OPT_PPROF, "DIR", 0,
+	 "Also write each report as pprof files, DIR/VIEW.N.pb.gz (the summary: VIEW.final.pb.gz), "
+	 "for go tool pprof (-top, -http, -diff_base)"},
+	{"folded", OPT_FOLDED, "PREFIX", 0,
+	 "At the end, write folded stacks per view to PREFIX.VIEW.folded (flamegraph.pl, "
+	 "inferno, speedscope)"},
 	{"suspects", OPT_SUSPECTS, "on|off", 0, "Lead each report with its leak suspects (default on)"},
 	{"suspect-window", OPT_SUS_WINDOW, "N", 0, "Reports looked back at for steady growth (default 6)"},
 	{"suspect-heap-rate", OPT_SUS_HEAP_RATE, "MB", 0, "heap-rate: MB per minute (default 10)"},
@@ -291,6 +303,18 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_DURATION:
 		if (!parse_duration(arg, 0.1, 30 * 86400, &cfg->duration_s))
 			usage_error(ps, "--duration '%s' is not a time; give e.g. 30s, 5m or 1h", arg);
+		break;
+	case OPT_PPROF:
+		if (mkdir(arg, 0755) && errno != EEXIST)
+			usage_error(ps, "--pprof '%s': cannot create the directory; give a writable "
+					"one",
+				    arg);
+		else if (access(arg, W_OK))
+			usage_error(ps, "--pprof '%s' is not a writable directory", arg);
+		cfg->pprof_dir = arg;
+		break;
+	case OPT_FOLDED:
+		cfg->folded_prefix = arg;
 		break;
 	case OPT_SUSPECTS:
 		if (!strcmp(arg, "on") || !strcmp(arg, "off"))

@@ -441,7 +441,8 @@ int session_report(struct session *s, FILE *out, enum report_end end)
 {
 	const struct config *cfg = s->cfg;
 	struct report_ctx r = {
-		.opts = {cfg->format, cfg->top, cfg->max_depth, cfg->show_runtime, cfg->dump, cfg->sus},
+		.opts = {cfg->format, cfg->top, cfg->max_depth, cfg->show_runtime, cfg->dump, cfg->sus,
+			 cfg->pprof_dir, cfg->folded_prefix},
 		.pid = s->pid,
 		.target = &s->target,
 		.series = &s->series,

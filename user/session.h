@@ -47,6 +47,7 @@ struct config {
 	bool timestamps;
 	double duration_s; /* --duration: end the session after this long; 0 = no limit */
 	struct suspect_opts sus;
+	const char *pprof_dir, *folded_prefix;
 };
 
 struct session;

@@ -56,6 +56,8 @@ struct report_opts {
 	bool show_runtime; /* the Go runtime's own goroutines */
 	bool dump;	   /* one snapshot (--dump): no interval, no rates */
 	struct suspect_opts sus;
+	const char *pprof_dir;	   /* --pprof: DIR/VIEW.N.pb.gz per report, VIEW.final.pb.gz */
+	const char *folded_prefix; /* --folded: PREFIX.VIEW.folded at the end of the session */
 };
 
 /* What the header says about the target. */
@@ -215,6 +217,9 @@ const struct frames *report_group_frames(const struct report_ctx *r, const struc
  * number of leak suspects it named (-1 when nothing was written).
  */
 int report_write(const struct report_ctx *r, FILE *out, enum report_end end);
+
+/* Files for other tools, one view each (pprof.c, folded.c). 0 or -errno. */
+int folded_write_view(const struct report_ctx *r, const struct view_rows *vr, const char *path);
 
 /* Writers: formatting only. */
 void text_write(const struct report_ctx *r, FILE *out, const struct report_rows *rows);

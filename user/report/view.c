@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "lib/util.h"
+#include "report/pprof.h"
 #include "report/report.h"
 
 void view_note(struct view_info *vi, const char *fmt, ...)
@@ -405,6 +406,40 @@ const struct frames *report_group_frames(const struct report_ctx *r, const struc
 	return group_frames(r, site, g);
 }
 
+/* --pprof and --folded: each view's file for this report (complete when written). */
+static void write_files(const struct report_ctx *r, const struct report_rows *rows)
+{
+	static bool warned;
+	char path[4096], seq[16];
+
+	if (rows->end == END_NONE)
+		snprintf(seq, sizeof(seq), "%d", rows->seq);
+	else
+		snprintf(seq, sizeof(seq), "final");
+	for (int i = 0; i < rows->nviews; i++) {
+		const struct view_rows *vr = &rows->views[i];
+		int err = 0;
+
+		if (r->views[vr->view].off)
+			continue;
+		if (r->opts.pprof_dir) {
+			snprintf(path, sizeof(path), "%s/%s.%s.pb.gz", r->opts.pprof_dir,
+				 view_name(vr->view), seq);
+			err = pprof_write_view(r, vr, path);
+		}
+		if (!err && r->opts.folded_prefix && rows->end != END_NONE) {
+			snprintf(path, sizeof(path), "%s.%s.folded", r->opts.folded_prefix,
+				 view_name(vr->view));
+			err = folded_write_view(r, vr, path);
+		}
+		if (err && !warned) {
+			log_warn("cannot write %s: %s (further files are tried, not reported)", path,
+				 strerror(-err));
+			warned = true;
+		}
+	}
+}
+
 int report_write(const struct report_ctx *r, FILE *out, enum report_end end)
 {
 	struct view_rows views[VIEW__MAX];
@@ -431,6 +466,7 @@ int report_write(const struct report_ctx *r, FILE *out, enum report_end end)
 			memset(&views[i].tot, 0, sizeof(views[i].tot));
 		}
 	suspects_find(r, &rows);
+	write_files(r, &rows);
 	if (r->opts.format == OUT_JSON)
 		json_write(r, out, &rows);
 	else
