@@ -124,6 +124,13 @@ tj=$(jq -s '[.[] | select(.type=="stack" and .view=="threads" and .final)
 tp=$(top "$dir/prof/threads.final.pb.gz" main)
 [ "$tp" = "$tj" ] && [ "$tj" -ge 3 ] && pass "files: threads file: $tp threads made in main, as the summary says" ||
 	fail "files: threads file" "pprof $tp, JSON $tj"
+bid=$(readelf -n "$T/cservice" | awk '/Build ID/ { print $3 }')
+if "$GO" tool pprof -raw "$dir/prof/native-heap.final.pb.gz" 2>/dev/null |
+	grep -Eq "^[0-9]+: 0x[0-9a-f]+/0x[0-9a-f]+/0x[0-9a-f]+ $T/cservice $bid "; then
+	pass "files: mappings carry the program's path, bounds, file offset and build ID ($bid)"
+else
+	fail "files: mappings with build IDs" "$("$GO" tool pprof -raw "$dir/prof/native-heap.final.pb.gz" 2>/dev/null | sed -n '/^Mappings/,$p' | head -3)"
+fi
 fl=$(awk -v fn="$fn" 'index($0, ";" fn " ") || index($0, ";" fn ";") { v += $NF } END { print v + 0 }' "$dir/f.native-heap.folded")
 [ "$fl" = "$json" ] && ! grep -Evq '^[^ ].* [0-9]+$' "$dir/f.native-heap.folded" &&
 	pass "files: folded native heap: the leak's lines carry its bytes ($fl)" ||

@@ -66,6 +66,7 @@ enum {
 	MAPPING_MEMORY_LIMIT = 3,
 	MAPPING_FILE_OFFSET = 4,
 	MAPPING_FILENAME = 5,
+	MAPPING_BUILD_ID = 6,
 	MAPPING_HAS_FUNCTIONS = 7,
 	MAPPING_HAS_FILENAMES = 8,
 	MAPPING_HAS_LINE_NUMBERS = 9,
@@ -121,8 +122,11 @@ static const struct schema schemas[VIEW__MAX] = {
 /* A file the profile's pcs lie in, from the frames (their module and offset in it). */
 struct pmapping {
 	const char *module;
-	uint64_t base; /* where offset 0 of the file is: pc - module_off */
+	uint64_t base; /* the mapping's start; else where offset 0 of the file is */
 	uint64_t limit;
+	uint64_t pgoff;	      /* file offset at base */
+	const char *path;     /* NULL: the module's name stands for it */
+	const char *build_id; /* NULL or "" when unknown */
 	bool funcs, files, lines;
 };
 
@@ -155,6 +159,7 @@ struct prof {
 	size_t nmaps;
 	uint64_t *stack; /* location ids of the sample being built, leaf first */
 	size_t nstack, cap_stack;
+	struct symbolizer *sym; /* the target's mappings, for the Mapping messages */
 };
 
 static int64_t str_idx(struct prof *p, const char *s)
@@ -195,23 +200,31 @@ static uint64_t func_id(struct prof *p, const char *name, const char *file)
 }
 
 /*
- * The file a frame's pc lies in, as its frames know it: its name and offset. (The
- * report path sees the target only through target/symbolize.h, so neither the
- * mapping's bounds nor the file's build ID are known here.)
+ * The file a frame's pc lies in: the mapping as the target mapped it (bounds, file
+ * offset, path, build ID, for pprof to find the binary), else as the frame knows it
+ * (its module's name and offset).
  */
 static uint64_t mapping_id(struct prof *p, const struct frame *f)
 {
-	uint64_t base = f->pc - f->module_off;
+	struct module_info mi = {0};
+	bool known = p->sym && f->pc && symbolizer_module_info(p->sym, f->pc, &mi);
+	uint64_t base = known ? mi.start : f->pc - f->module_off;
 	size_t i;
 
-	if (!f->module || !*f->module)
+	if (!known && (!f->module || !*f->module))
 		return 0;
 	for (i = 0; i < p->nmaps; i++)
-		if (p->maps[i].base == base && !strcmp(p->maps[i].module, f->module))
+		if (p->maps[i].base == base && (known || !strcmp(p->maps[i].module, f->module)))
 			break;
 	if (i == p->nmaps) {
 		p->maps = xrealloc(p->maps, (p->nmaps + 1) * sizeof(*p->maps));
 		p->maps[p->nmaps++] = (struct pmapping){.module = f->module, .base = base};
+		if (known) {
+			p->maps[i].limit = mi.end;
+			p->maps[i].pgoff = mi.pgoff;
+			p->maps[i].path = mi.path;
+			p->maps[i].build_id = mi.build_id;
+		}
 	}
 	p->maps[i].limit = MAX(p->maps[i].limit, f->pc + 1);
 	return i + 1;
@@ -523,8 +536,10 @@ static void assemble(struct prof *p, const struct report_ctx *rc, const struct v
 		pb_uint64(out, MAPPING_ID, i + 1);
 		pb_uint64(out, MAPPING_MEMORY_START, m->base);
 		pb_uint64(out, MAPPING_MEMORY_LIMIT, m->limit);
-		pb_uint64(out, MAPPING_FILE_OFFSET, 0);
-		pb_int64(out, MAPPING_FILENAME, str_idx(p, m->module));
+		pb_uint64(out, MAPPING_FILE_OFFSET, m->pgoff);
+		pb_int64(out, MAPPING_FILENAME, str_idx(p, m->path ? m->path : m->module));
+		if (m->build_id && m->build_id[0])
+			pb_int64(out, MAPPING_BUILD_ID, str_idx(p, m->build_id));
 		/* pprof symbolizes a mapping again only when none of these is set. */
 		pb_bool(out, MAPPING_HAS_FUNCTIONS, m->funcs);
 		pb_bool(out, MAPPING_HAS_FILENAMES, m->files);
@@ -588,7 +603,7 @@ static void go_heap_idle_buckets(struct prof *p, const struct report_ctx *rc,
 
 int pprof_write_view(const struct report_ctx *rc, const struct view_rows *vr, const char *path)
 {
-	struct prof p = {0};
+	struct prof p = {.sym = rc->sym};
 	struct pbuf out = {0};
 	int err;
 

@@ -114,6 +114,7 @@ int maps_watch_refresh(struct maps_watch *w)
 		c->dev = makedev(m->dev_major, m->dev_minor);
 		base = strrchr(m->path, '/');
 		c->name = intern(base ? base + 1 : m->path);
+		c->path = intern(m->path);
 		if (m->path[0] != '/')
 			continue; /* [vdso], anonymous JIT code */
 		path = proc_map_open_path(w->pid, m);

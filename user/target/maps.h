@@ -24,6 +24,7 @@ struct mapping {
 	uint64_t bias;	       /* runtime address = link-time address + bias */
 	bool bias_ok;
 	const char *name;      /* basename, interned: frames keep it */
+	const char *path;      /* the path the target maps it by, interned */
 };
 
 /*

@@ -9,6 +9,7 @@
 
 #include "lib/intern.h"
 #include "lib/util.h"
+#include "elf/elffile.h"
 #include "target/maps.h"
 #include "target/symbolize.h"
 
@@ -38,6 +39,21 @@ const struct mapping *symbolizer_module(struct symbolizer *sym, uint64_t pc)
 		m = maps_watch_find(sym->maps, pc);
 	}
 	return m;
+}
+
+bool symbolizer_module_info(struct symbolizer *sym, uint64_t pc, struct module_info *out)
+{
+	const struct mapping *m = maps_watch_find(sym->maps, pc);
+
+	if (!m)
+		return false;
+	out->start = m->start;
+	out->end = m->end;
+	out->pgoff = m->pgoff;
+	out->build_id = m->mf ? m->mf->elf->build_id : "";
+	/* The path the target maps, not /proc/PID/map_files/... we opened it by. */
+	out->path = m->path && m->path[0] ? m->path : m->name;
+	return true;
 }
 
 static void push(struct frames *fr, const struct frame *f)

@@ -48,6 +48,14 @@ void symbolizer_free(struct symbolizer *sym);
  */
 const struct frames *symbolize_pc(struct symbolizer *sym, uint64_t pc, bool is_return);
 
+/* The file mapped at pc, as last seen (for profiles): false when none. */
+struct module_info {
+	uint64_t start, end, pgoff; /* the executable mapping */
+	const char *path;	    /* the file as the target names it, interned */
+	const char *build_id;	    /* hex, "" when the file has none */
+};
+bool symbolizer_module_info(struct symbolizer *sym, uint64_t pc, struct module_info *out);
+
 /* The mapping that holds pc, re-reading the maps once if needed. NULL if none. */
 const struct mapping *symbolizer_module(struct symbolizer *sym, uint64_t pc);
 
