@@ -44,15 +44,18 @@ static void record(struct recorded *s, int intervals)
 {
 	for (int i = 0; i <= intervals; i++) {
 		struct sample *sm;
+		struct site *site;
 
 		series_next_interval(&s->series);
 		/* Interval lengths come from the clock; make them exactly 1 s. */
 		s->series.intervals[i].mono_ns = s->series.start_mono_ns + (i + 1) * 1000000000ull;
 		s->series.intervals[i].seconds = 1.0;
 
-		sm = site_now(&s->series, series_site(&s->series, VIEW_GOROUTINES, leak_pcs, 2, 0, 0));
+		site = series_site(&s->series, VIEW_GOROUTINES, leak_pcs, 2, 0, 0);
+		sm = site_now(&s->series, site);
 		sm->live = 100 * (i + 1);
 		sm->created = i ? 100 : 0;
+		site_add_state(&s->series, site, "chan receive", sm->live);
 		sm = site_now(&s->series, series_site(&s->series, VIEW_GOROUTINES, steady_pcs, 1, 0, 0));
 		sm->live = 5;
 		sm->created = sm->freed = 1000;
@@ -143,6 +146,47 @@ int main(int argc, char **argv)
 	CHECK(vr.shown == 1 && vr.n == 3, "top 1 of 3");
 	view_rows_free(&vr);
 	cfg->top = 0;
+
+	/* Suspects: the leak (blocked, growing) is one; the busy steady site and the one
+	 * that shrinks are not; a heap site that grows 1 MiB a second is. */
+	{
+		struct view_rows views[2];
+		struct report_rows rows = {.views = views, .nviews = 2, .end = END_NONE};
+		bool leak = false, heap = false, other = false;
+
+		suspect_opts_default(&cfg->sus);
+		cfg->sus.heap_bytes_per_min = 1e6;
+		view_build(&rc, VIEW_GOROUTINES, false, &views[0]);
+		view_build(&rc, VIEW_NATIVE_HEAP, false, &views[1]);
+		suspects_find(&rc, &rows);
+		for (int i = 0; i < rows.nsuspects; i++) {
+			const struct suspect *sp = &rows.suspects[i];
+
+			if (sp->view == VIEW_GOROUTINES && sp->row->site->pcs[0] == 0x1000 &&
+			    sp->rule == RULE_GOROUTINES_BLOCKED && fabs(sp->per_min - 6000) < 1)
+				leak = true;
+			else if (sp->view == VIEW_NATIVE_HEAP && sp->rule == RULE_NATIVE_GROWTH &&
+				 fabs(sp->bytes_per_min - 60.0 * (1 << 20)) < 1)
+				heap = true;
+			else
+				other = true;
+		}
+		CHECK(rows.suspects_ready && leak, "the blocked, growing site is a suspect at +6000/min");
+		CHECK(heap, "the growing heap site is a suspect at 60 MiB/min");
+		CHECK(!other, "nothing else is a suspect (%d suspects)", rows.nsuspects);
+		free(rows.suspects);
+		view_rows_free(&views[0]);
+		view_rows_free(&views[1]);
+		/* Too few reports: not yet. */
+		s.series.nintervals = 3;
+		view_build(&rc, VIEW_GOROUTINES, false, &views[0]);
+		rows.nviews = 1;
+		suspects_find(&rc, &rows);
+		CHECK(!rows.suspects_ready && !rows.nsuspects, "no verdict after 2 reports");
+		free(rows.suspects);
+		view_rows_free(&views[0]);
+		s.series.nintervals = 6;
+	}
 
 	out = fopen(argv[1], "w");
 	if (!out) {
