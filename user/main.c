@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -50,6 +51,53 @@ static uint64_t cap_effective(void)
 	return caps;
 }
 
+/*
+ * What the BPF programs need from the kernel, asked of the kernel itself before
+ * anything is loaded: one line naming what is missing and the kernel that has it,
+ * not a verifier log. LEAKSCOPE_TEST_KERNEL_LACKS names a feature to treat as
+ * missing (the test suite's way to see the message).
+ */
+static int kernel_features(struct fatal *f)
+{
+	static const struct {
+		enum bpf_func_id id;
+		const char *name, *since;
+	} helpers[] = {
+		{BPF_FUNC_loop, "bpf_loop", "5.17"},
+		{BPF_FUNC_find_vma, "bpf_find_vma", "5.17"},
+		{BPF_FUNC_get_attach_cookie, "bpf_get_attach_cookie", "5.15"},
+		{BPF_FUNC_task_storage_get, "bpf_task_storage_get", "5.11"},
+		{BPF_FUNC_ringbuf_reserve, "the BPF ring buffer", "5.8"},
+		{BPF_FUNC_get_ns_current_pid_tgid, "bpf_get_ns_current_pid_tgid", "5.7"},
+	};
+	const char *lacks = getenv("LEAKSCOPE_TEST_KERNEL_LACKS");
+	struct utsname u;
+
+	uname(&u);
+	if (access("/sys/bus/event_source/devices/uprobe/type", R_OK) ||
+	    (lacks && !strcmp(lacks, "uprobe"))) {
+		fatal_set(f, EXIT_KERNEL,
+			  "this kernel (%s) has no uprobe events (CONFIG_UPROBE_EVENTS): "
+			  "leakscope needs Linux 5.17 or newer built with uprobes",
+			  u.release);
+		return -ENOTSUP;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(helpers); i++) {
+		bool missing = lacks && !strcmp(lacks, helpers[i].name);
+
+		if (!missing)
+			missing = libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, helpers[i].id, NULL) == 0;
+		if (missing) {
+			fatal_set(f, EXIT_KERNEL,
+				  "this kernel (%s) lacks %s (Linux %s): leakscope needs Linux 5.17 "
+				  "or newer",
+				  u.release, helpers[i].name, helpers[i].since);
+			return -ENOTSUP;
+		}
+	}
+	return 0;
+}
+
 static int preflight(struct fatal *f)
 {
 	const char *btf = getenv("LEAKSCOPE_SYSFS_BTF");
@@ -79,7 +127,7 @@ static int preflight(struct fatal *f)
 			  btf);
 		return -ENOENT;
 	}
-	return 0;
+	return kernel_features(f);
 }
 
 /* Between ticks of upkeep (growing BPF maps before they fill), at most this long. */

@@ -87,6 +87,11 @@ else
 fi
 LEAKSCOPE_SYSFS_BTF=/nonexistent/btf expect "kernel without BTF" 6 "this kernel has no BTF" \
 	"$LEAKSCOPE" --suspects off -p $gl
+LEAKSCOPE_TEST_KERNEL_LACKS=bpf_loop expect "kernel without bpf_loop" 6 \
+	"this kernel \\(.*\\) lacks bpf_loop \\(Linux 5.17\\): leakscope needs Linux 5.17 or newer" \
+	"$LEAKSCOPE" --suspects off -p $gl
+LEAKSCOPE_TEST_KERNEL_LACKS=uprobe expect "kernel without uprobes" 6 "has no uprobe events" \
+	"$LEAKSCOPE" --suspects off -p $gl
 
 # Ctrl-C: the report in progress and the summary are printed, exit 0.
 "$LEAKSCOPE" --suspects off --json -p $gl 2 >"$tmp/int.json" 2>"$tmp/int.err" &
