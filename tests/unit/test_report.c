@@ -188,6 +188,51 @@ int main(int argc, char **argv)
 		s.series.nintervals = 6;
 	}
 
+	/* A long session: samples stay bounded, the history sums stay exact, and an
+	 * interval dropped (the target gone mid-collect) leaves it as it was. */
+	{
+		static struct series ls;
+		static const uint64_t pcs[] = {0x7000};
+		const int n = 3 * SERIES_KEEP + 17;
+		struct site *site = NULL;
+		struct site_session ss;
+
+		series_init(&ls);
+		for (int i = 0; i < n; i++) {
+			struct sample *sm;
+
+			series_next_interval(&ls);
+			ls.intervals[i].mono_ns = ls.start_mono_ns + (i + 1) * 1000000000ull;
+			site = series_site(&ls, VIEW_NATIVE_HEAP, pcs, 1, 0, 0);
+			sm = site_now(&ls, site);
+			sm->live = i;			  /* one more each second */
+			sm->live_bytes = 2 * (int64_t)i;
+			sm->created = i ? 3 : 0;	  /* three made, two ended */
+			sm->freed = i ? 2 : 0;
+		}
+		site_session(&ls, site, &ss);
+		CHECK(site->nsamples <= 2 * SERIES_KEEP, "%zu samples kept after %d intervals",
+		      site->nsamples, n);
+		CHECK(ss.created == 3ull * (n - 1) && ss.freed == 2ull * (n - 1) && ss.grew == n - 1 &&
+			      ss.observed == n && ss.live_first == 0,
+		      "history: created %llu freed %llu grew %d observed %d",
+		      (unsigned long long)ss.created, (unsigned long long)ss.freed, ss.grew,
+		      ss.observed);
+		CHECK(fabs(ss.slope - 1) < 1e-6 && fabs(ss.bytes_slope - 2) < 1e-6,
+		      "slopes over every interval: %f %f", ss.slope, ss.bytes_slope);
+		CHECK(site_at(site, n - 1)->live == n - 1 && site_at(site, n - 2)->live == n - 2,
+		      "the latest intervals are kept");
+		series_next_interval(&ls);
+		series_drop_interval(&ls);
+		site_session(&ls, site, &ss);
+		CHECK(ss.created == 3ull * (n - 1) && ss.grew == n - 1 && ss.observed == n &&
+			      fabs(ss.slope - 1) < 1e-6,
+		      "an interval dropped leaves the history as it was: created %llu grew %d "
+		      "observed %d slope %f",
+		      (unsigned long long)ss.created, ss.grew, ss.observed, ss.slope);
+		series_free(&ls);
+	}
+
 	out = fopen(argv[1], "w");
 	if (!out) {
 		perror(argv[1]);

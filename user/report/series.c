@@ -75,8 +75,132 @@ void series_next_interval(struct series *s)
 	series_next_interval_keeping(s, 0);
 }
 
+static double interval_x(const struct series *s, int i)
+{
+	return (s->intervals[i].mono_ns - s->start_mono_ns) / 1e9;
+}
+
+/* Interval i is over (a new one starts): fold it into every site's history. */
+static void fold_interval(struct series *s, int i)
+{
+	double x = interval_x(s, i);
+
+	s->hist.n++;
+	s->hist.sx += x;
+	s->hist.sxx += x * x;
+	for (size_t k = 0; k < s->nsites; k++) {
+		struct site *site = s->sites[k];
+		struct site_history *h = &site->hist;
+		const struct sample *sm = site_at(site, i);
+
+		if (!sm)
+			continue; /* born later: nothing before it */
+		if (i == 0) {
+			h->live_first = sm->live;
+			h->live_bytes_first = sm->live_bytes;
+		} else {
+			h->grew += sm->live > h->prev_live;
+			h->created += sm->created;
+			h->freed += sm->freed;
+			h->created_bytes += sm->created_bytes;
+			h->freed_bytes += sm->freed_bytes;
+		}
+		h->prev_live = sm->live;
+		h->sy += sm->live;
+		h->sxy += x * sm->live;
+		h->syb += sm->live_bytes;
+		h->sxyb += x * sm->live_bytes;
+	}
+}
+
+/* fold_interval undone, for the interval that becomes current again. */
+static void unfold_interval(struct series *s, int i)
+{
+	double x = interval_x(s, i);
+
+	if (!s->hist.n)
+		return;
+	s->hist.n--;
+	s->hist.sx -= x;
+	s->hist.sxx -= x * x;
+	for (size_t k = 0; k < s->nsites; k++) {
+		struct site *site = s->sites[k];
+		struct site_history *h = &site->hist;
+		const struct sample *sm = site_at(site, i), *pm = site_at(site, i - 1);
+
+		if (!sm)
+			continue;
+		if (i > 0) {
+			h->prev_live = pm ? pm->live : 0;
+			h->grew -= sm->live > h->prev_live;
+			h->created -= sm->created;
+			h->freed -= sm->freed;
+			h->created_bytes -= sm->created_bytes;
+			h->freed_bytes -= sm->freed_bytes;
+		}
+		h->sy -= sm->live;
+		h->sxy -= x * sm->live;
+		h->syb -= sm->live_bytes;
+		h->sxyb -= x * sm->live_bytes;
+	}
+}
+
+static double slope_of(int n, double sx, double sxx, double sy, double sxy)
+{
+	double d = n * sxx - sx * sx;
+
+	return n >= 2 && d > 0 ? (n * sxy - sx * sy) / d : 0;
+}
+
+void site_session(const struct series *s, const struct site *site, struct site_session *out)
+{
+	const struct site_history *h = &site->hist;
+	int cur = s->nintervals - 1;
+	const struct sample *sm = cur >= 0 ? site_at(site, cur) : NULL;
+	double x = cur >= 0 ? interval_x(s, cur) : 0;
+	int n = s->hist.n;
+	double sx = s->hist.sx, sxx = s->hist.sxx, sy = h->sy, sxy = h->sxy, syb = h->syb,
+	       sxyb = h->sxyb;
+
+	memset(out, 0, sizeof(*out));
+	out->live_first = h->live_first;
+	out->live_bytes_first = h->live_bytes_first;
+	out->grew = h->grew;
+	out->created = h->created;
+	out->freed = h->freed;
+	out->created_bytes = h->created_bytes;
+	out->freed_bytes = h->freed_bytes;
+	/* The current interval, not folded yet. */
+	if (cur >= 0) {
+		n++;
+		sx += x;
+		sxx += x * x;
+	}
+	if (sm) {
+		if (cur == 0) {
+			out->live_first = sm->live;
+			out->live_bytes_first = sm->live_bytes;
+		} else {
+			out->grew += sm->live > h->prev_live;
+			out->created += sm->created;
+			out->freed += sm->freed;
+			out->created_bytes += sm->created_bytes;
+			out->freed_bytes += sm->freed_bytes;
+		}
+		sy += sm->live;
+		sxy += x * sm->live;
+		syb += sm->live_bytes;
+		sxyb += x * sm->live_bytes;
+	}
+	out->observed = n;
+	out->slope = slope_of(n, sx, sxx, sy, sxy);
+	out->bytes_slope = slope_of(n, sx, sxx, syb, sxyb);
+}
+
 void series_next_interval_keeping(struct series *s, uint32_t keep_views)
 {
+	if (s->nintervals)
+		fold_interval(s, s->nintervals - 1);
 	uint64_t mono = now_ns();
 	uint64_t prev = s->nintervals ? s->intervals[s->nintervals - 1].mono_ns : s->start_mono_ns;
 	struct interval *iv;
@@ -124,11 +248,14 @@ void series_drop_interval(struct series *s)
 		series_now(s)->ngc = s->ngc;
 	for (size_t i = 0; i < s->nsites; i++) {
 		struct site *site = s->sites[i];
-		size_t keep = s->nintervals > site->first ? s->nintervals - site->first : 0;
+		size_t keep = s->nintervals > site->base ? s->nintervals - site->base : 0;
 
 		if (site->nsamples > keep)
 			site->nsamples = keep;
 	}
+	/* The interval before is current again: out of the folded history. */
+	if (s->nintervals)
+		unfold_interval(s, s->nintervals - 1);
 }
 
 struct interval *series_now(struct series *s)
@@ -193,8 +320,24 @@ struct site *series_site(struct series *s, enum view_kind view, const uint64_t *
 
 struct sample *site_now(struct series *s, struct site *site)
 {
-	size_t want = s->nintervals - site->first;
+	size_t want;
 
+	if (!site->samples)
+		site->base = site->first;
+	/* Keep the last SERIES_KEEP intervals: drop the older half when twice as many. */
+	if (s->nintervals - site->base > 2 * SERIES_KEEP) {
+		int drop = s->nintervals - site->base - SERIES_KEEP;
+
+		if ((size_t)drop >= site->nsamples) {
+			site->nsamples = 0;
+		} else {
+			memmove(site->samples, site->samples + drop,
+				(site->nsamples - drop) * sizeof(*site->samples));
+			site->nsamples -= drop;
+		}
+		site->base += drop;
+	}
+	want = s->nintervals - site->base;
 	if (site->nsamples < want) {
 		site->samples = xrealloc(site->samples, want * sizeof(*site->samples));
 		memset(site->samples + site->nsamples, 0,
@@ -210,9 +353,10 @@ const struct sample *site_at(const struct site *site, int i)
 
 	if (i < site->first)
 		return NULL;
-	if ((size_t)(i - site->first) >= site->nsamples)
-		return &zero; /* not reported that interval: nothing alive, nothing happened */
-	return &site->samples[i - site->first];
+	/* Older than what is kept: its part is in the site's history (site_session). */
+	if (i < site->base || (size_t)(i - site->base) >= site->nsamples)
+		return &zero; /* or not reported that interval: nothing alive, nothing happened */
+	return &site->samples[i - site->base];
 }
 
 void series_freed_from_books(struct series *s, enum view_kind view)

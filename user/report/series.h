@@ -86,6 +86,28 @@ struct block_group {
 	int64_t untimed; /* waiting ones no GC has timed yet (blocked since the last GC) */
 };
 
+/*
+ * Samples are kept for the last SERIES_KEEP intervals (what the suspects look at);
+ * what the session needs of older ones is folded into running sums, so a session
+ * of hours holds a bounded amount per site.
+ */
+#define SERIES_KEEP 128
+
+/* A site's history over the intervals folded so far (all but the current one). */
+struct site_history {
+	int64_t live_first, live_bytes_first; /* at interval 0 (0 for sites born since) */
+	int64_t prev_live;		      /* at the last folded interval */
+	int grew;			      /* intervals in which live grew */
+	uint64_t created, freed, created_bytes, freed_bytes; /* since interval 1 */
+	double sy, sxy, syb, sxyb; /* least squares: live and bytes against time */
+};
+
+/* What every site's history shares: the times of the folded intervals. */
+struct series_history {
+	int n;
+	double sx, sxx;
+};
+
 struct site {
 	uint64_t key;
 	enum view_kind view;
@@ -94,8 +116,11 @@ struct site {
 	int npcs;
 	uint64_t start_pc; /* goroutines: entry of the function the goroutine runs */
 	int first;	   /* index of the first interval this site was seen in */
-	struct sample *samples; /* indexed by interval - first */
+	/* The last SERIES_KEEP intervals or more: samples[k] is interval base + k. */
+	struct sample *samples;
 	size_t nsamples;
+	int base;
+	struct site_history hist; /* every interval before the current one, folded */
 	struct state_count *states; /* goroutine states in the latest interval */
 	int nstates;
 	struct block_group *groups; /* the latest interval's dump of the site, by count */
@@ -155,6 +180,7 @@ struct series {
 	size_t ngc, cap_gc;
 	size_t cap_sites;
 	uint64_t start_mono_ns, start_wall_ns;
+	struct series_history hist; /* the intervals folded into every site's history */
 };
 
 void series_init(struct series *s);
@@ -185,6 +211,15 @@ struct site *series_site(struct series *s, enum view_kind view, const uint64_t *
 struct sample *site_now(struct series *s, struct site *site);
 /* Sample of interval i, or NULL when the site did not exist then (it had nothing). */
 const struct sample *site_at(const struct site *site, int i);
+
+/* A site's session so far, the current interval included (view.c's history columns). */
+struct site_session {
+	int64_t live_first, live_bytes_first;
+	int grew, observed;
+	uint64_t created, freed, created_bytes, freed_bytes;
+	double slope, bytes_slope; /* least squares, per second */
+};
+void site_session(const struct series *s, const struct site *site, struct site_session *out);
 
 /*
  * For sources that see what is created and what is alive but not each end (a

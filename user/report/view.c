@@ -150,64 +150,28 @@ static const char *start_func(const struct report_ctx *r, struct site *site)
 	return site->start_name = fr->n ? fr->v[fr->n - 1].func : NULL;
 }
 
-/* Events since the baseline (interval 0): at attach + created - freed = live now. */
-static void site_events(const struct series *ser, const struct site *site, uint64_t *created,
-			uint64_t *freed, uint64_t *created_bytes, uint64_t *freed_bytes)
-{
-	*created = *freed = *created_bytes = *freed_bytes = 0;
-	for (int i = 1; i < ser->nintervals; i++) {
-		const struct sample *sm = site_at(site, i);
-
-		if (!sm)
-			continue;
-		*created += sm->created;
-		*freed += sm->freed;
-		*created_bytes += sm->created_bytes;
-		*freed_bytes += sm->freed_bytes;
-	}
-}
-
 /*
- * History of one site over the session. Sources report their full state every
- * interval, so a site first seen after attach had nothing before: its history
- * starts at zero at the baseline, and growth since attach is its whole count.
+ * History of one site over the session (series.c keeps it as running sums, so it
+ * costs the same after hours). Sources report their full state every interval, so
+ * a site first seen after attach had nothing before: its history starts at zero at
+ * the baseline, and growth since attach is its whole count. Events count from
+ * interval 1: at attach + created - freed = live now.
  */
 static void fill_session(const struct report_ctx *rc, struct row *r)
 {
-	static const struct sample zero;
-	const struct series *ser = rc->series;
-	struct site *site = r->site;
-	int last = ser->nintervals - 1, n = 0;
-	double *x = xmalloc((last + 1) * sizeof(double));
-	double *y = xmalloc((last + 1) * sizeof(double));
-	double *yb = xmalloc((last + 1) * sizeof(double));
-	int64_t prev = 0;
+	struct site_session ss;
 
-	for (int i = 0; i <= last; i++) {
-		const struct sample *sm = site_at(site, i);
-
-		if (!sm)
-			sm = &zero;
-		if (i == 0) {
-			r->live_first = sm->live;
-			r->live_bytes_first = sm->live_bytes;
-		}
-		else if (sm->live > prev)
-			r->grew++;
-		prev = sm->live;
-		x[n] = (ser->intervals[i].mono_ns - ser->start_mono_ns) / 1e9;
-		y[n] = sm->live;
-		yb[n] = sm->live_bytes;
-		n++;
-	}
-	site_events(ser, site, &r->created_total, &r->freed_total, &r->created_bytes_total,
-		    &r->freed_bytes_total);
-	r->observed = n;
-	r->slope = lsq_slope(x, y, n);
-	r->bytes_slope = lsq_slope(x, yb, n);
-	free(x);
-	free(y);
-	free(yb);
+	site_session(rc->series, r->site, &ss);
+	r->live_first = ss.live_first;
+	r->live_bytes_first = ss.live_bytes_first;
+	r->grew = ss.grew;
+	r->observed = ss.observed;
+	r->created_total = ss.created;
+	r->freed_total = ss.freed;
+	r->created_bytes_total = ss.created_bytes;
+	r->freed_bytes_total = ss.freed_bytes;
+	r->slope = ss.slope;
+	r->bytes_slope = ss.bytes_slope;
 }
 
 /* The number a row is ranked by, for the interval or for the session. */
@@ -283,13 +247,13 @@ void view_build(const struct report_ctx *rc, enum view_kind view, bool summary,
 		out->tot.live_bytes_prev += prev ? prev->live_bytes : 0;
 		if (summary) {
 			/* Over the session, events are the session's, hidden rows' too. */
-			uint64_t c, f, cb, fb;
+			struct site_session ss;
 
-			site_events(ser, site, &c, &f, &cb, &fb);
-			out->tot.created += c;
-			out->tot.freed += f;
-			out->tot.created_bytes += cb;
-			out->tot.freed_bytes += fb;
+			site_session(ser, site, &ss);
+			out->tot.created += ss.created;
+			out->tot.freed += ss.freed;
+			out->tot.created_bytes += ss.created_bytes;
+			out->tot.freed_bytes += ss.freed_bytes;
 		} else {
 			out->tot.created += now->created;
 			out->tot.freed += now->freed;
