@@ -103,6 +103,8 @@ enum {
 	OPT_SUS_STUCK_FOR,
 	OPT_PPROF,
 	OPT_FOLDED,
+	OPT_MAX_ALLOCS,
+	OPT_MAX_THREADS,
 };
 
 static const struct argp_option options[] = {
@@ -144,7 +146,11 @@ static const struct argp_option options[] = {
 	{"verbose", 'v', NULL, 0, "Say how probes were placed; twice for libbpf debug output"},
 	{"max-goroutines", OPT_MAX_GOROUTINES, "N", 0,
 	 "Goroutines tracked with their full creation stack (default 1048576)"},
-	{"max-stacks", OPT_MAX_STACKS, "N", 0, "Distinct stacks kept (default 16384)"},
+	{"max-stacks", OPT_MAX_STACKS, "N", 0,
+	 "Distinct stacks (and sites per view) kept (default 16384)"},
+	{"max-allocs", OPT_MAX_ALLOCS, "N", 0,
+	 "Native heap: outstanding allocations tracked (default 4194304; memory grows with use)"},
+	{"max-threads", OPT_MAX_THREADS, "N", 0, "Threads tracked with their creation site (default 131072)"},
 	{"dump", OPT_DUMP, NULL, 0,
 	 "Go programs: print where every goroutine stands now, grouped by go statement, wait "
 	 "reason and stack (like /debug/pprof/goroutine?debug=1), and exit; no probe is "
@@ -378,6 +384,16 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 				    arg);
 		cfg->max_goroutines = v;
 		break;
+	case OPT_MAX_ALLOCS:
+		if (!parse_long(arg, 1024, 1L << 28, &v))
+			usage_error(ps, "--max-allocs '%s' out of range; give 1024 to 268435456", arg);
+		cfg->max_allocs = v;
+		break;
+	case OPT_MAX_THREADS:
+		if (!parse_long(arg, 64, 1L << 22, &v))
+			usage_error(ps, "--max-threads '%s' out of range; give 64 to 4194304", arg);
+		cfg->max_threads = v;
+		break;
 	case OPT_MAX_STACKS:
 		if (!parse_long(arg, 256, 1L << 22, &v))
 			usage_error(ps, "--max-stacks '%s' out of range; give 256 to 4194304", arg);
@@ -426,6 +442,8 @@ int cli_parse(int argc, char **argv, struct config *cfg)
 	cfg->max_goroutines = 1u << 20;
 	cfg->unwind_max = 100;
 	cfg->max_stacks = 16384;
+	cfg->max_allocs = 1u << 22;
+	cfg->max_threads = 131072;
 	cfg->alloc_sample_hz = 999;
 	suspect_opts_default(&cfg->sus);
 	for (int v = 0; v < VIEW__MAX; v++)

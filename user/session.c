@@ -392,6 +392,11 @@ int session_collect(struct session *s)
 	/* Notes say what holds for this interval: each source sets what applies. */
 	for (int v = 0; v < VIEW__MAX; v++)
 		s->views[v].note[0] = 0;
+	/* Losses are counted since attach: each source adds its counters again. */
+	for (int v = 0; v < VIEW__MAX; v++) {
+		s->views[v].drops = 0;
+		s->views[v].drop_why[0] = 0;
+	}
 	for (int i = 0; i < s->nact; i++) {
 		int err = s->act[i].ops->collect(s, s->act[i].state);
 
@@ -400,6 +405,8 @@ int session_collect(struct session *s)
 			return err;
 		}
 	}
+	/* Stacks read into user space need no BPF copy: the map stays small for hours. */
+	stack_store_prune(&s->stacks);
 	log_debug("interval %d collected in %.1f ms", s->series.nintervals - 1,
 		  (now_ns() - t0) / 1e6);
 	return 0;

@@ -39,6 +39,8 @@ struct config {
 	uint32_t unwind_max;	 /* goroutine stacks read per row and report (the dump) */
 	bool dump;		 /* --dump: one snapshot of the goroutines, no probe, then exit */
 	uint32_t max_stacks;
+	uint32_t max_allocs;  /* native heap: outstanding allocations tracked */
+	uint32_t max_threads; /* threads tracked with their creation site */
 	uint32_t alloc_sample_hz; /* Go allocation sampler, when heap profiling is off */
 	const char *output_path;
 	bool show_runtime; /* the Go runtime's own goroutines */

@@ -72,3 +72,29 @@ void stack_store_release(struct stack_store *st, uint64_t hash)
 	fetch(st, hash);
 	bpf_map_delete_elem(st->fd, &hash);
 }
+
+size_t stack_store_prune(struct stack_store *st)
+{
+	uint64_t key, next, *cur = NULL, del[256];
+	size_t n = 0, total = 0;
+
+	if (st->fd < 0)
+		return 0;
+	/* Collect a batch, delete it, start again: deleting while walking skips keys. */
+	for (;;) {
+		n = 0;
+		cur = NULL;
+		while (n < ARRAY_SIZE(del) && !bpf_map_get_next_key(st->fd, cur, &next)) {
+			key = next;
+			cur = &key;
+			if (hmap_get(&st->by_hash, &key))
+				del[n++] = key;
+		}
+		for (size_t i = 0; i < n; i++)
+			bpf_map_delete_elem(st->fd, &del[i]);
+		total += n;
+		if (n < ARRAY_SIZE(del))
+			break;
+	}
+	return total;
+}

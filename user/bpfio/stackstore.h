@@ -25,6 +25,12 @@ void stack_store_free(struct stack_store *st);
  */
 const uint64_t *stack_store_get(struct stack_store *st, uint64_t hash, int *n,
 				uint64_t *missing);
+/*
+ * Free the BPF entries of every stack already kept here (BPF stores a stack again
+ * when it sees it again): the map holds only what user space has not read, so it
+ * does not fill over a long session. Returns how many entries it freed.
+ */
+size_t stack_store_prune(struct stack_store *st);
 /* Nothing in BPF refers to hash any more: keep its pcs here, free its BPF entry. */
 void stack_store_release(struct stack_store *st, uint64_t hash);
 

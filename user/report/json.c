@@ -92,6 +92,8 @@ static void jview_totals(const struct report_ctx *rc, FILE *out, const struct vi
 		t->hidden_live, vi->untracked, vi->drops, vr->n, t->live_bytes_prev, created_bytes,
 		freed_bytes);
 	jstr(out, vi->note[0] ? vi->note : NULL);
+	fputs(",\"drops_why\":", out);
+	jstr(out, vi->drop_why[0] ? vi->drop_why : NULL);
 	fputc('}', out);
 }
 
@@ -168,6 +170,21 @@ static void jrow(FILE *out, const struct view_rows *vr, size_t i, int seq)
 	fputs("}\n", out);
 }
 
+/* A trend's direction as JSON says it; NULL (null) when too few points tell none. */
+static const char *trend_name(enum trend_dir d)
+{
+	switch (d) {
+	case TREND_FLAT:
+		return "flat";
+	case TREND_GROWING:
+		return "growing";
+	case TREND_SHRINKING:
+		return "shrinking";
+	default:
+		return NULL;
+	}
+}
+
 static void jheap(const struct report_ctx *rc, FILE *out, const struct heap_trend *t)
 {
 	const struct heap_state *h = t->now;
@@ -186,13 +203,16 @@ static void jheap(const struct report_ctx *rc, FILE *out, const struct heap_tren
 		fputs("null", out);
 	fprintf(out, ",\"gcs_since_attach\":%zu,\"gcs_in_interval\":%zu", t->ngc,
 		t->gcs_in_interval);
-	fprintf(out, ",\"live_slope_bytes_per_s\":%.3f", t->heap_slope);
+	fprintf(out, ",\"live_slope_bytes_per_s\":%.3f,\"trend\":", t->heap_slope);
+	jstr(out, trend_name(t->heap_dir));
 	fputs(",\"heap_objects\":", out);
-	if (h->have_objects)
-		fprintf(out, "%" PRId64 ",\"objects_slope_per_s\":%.3f", h->objects,
+	if (h->have_objects) {
+		fprintf(out, "%" PRId64 ",\"objects_slope_per_s\":%.3f,\"objects_trend\":", h->objects,
 			t->objects_slope);
-	else
-		fputs("null,\"objects_slope_per_s\":null", out);
+		jstr(out, trend_name(t->objects_dir));
+	} else {
+		fputs("null,\"objects_slope_per_s\":null,\"objects_trend\":null", out);
+	}
 	fputs(",\"alloc_bytes_per_s\":", out);
 	if (h->have_alloc_rate)
 		fprintf(out, "%.1f", h->alloc_rate);

@@ -88,9 +88,17 @@ struct view_info {
 	char note[512];	       /* caveats shown under the view's header, "" if none */
 	char header_note[512]; /* shown under the header whatever the rows (the Go heap) */
 	uint64_t drops;	       /* events lost since attach (maps full, stacks lost) */
+	char drop_why[384];    /* what was lost and the flag that raises the limit */
 	int64_t untracked;     /* e.g. goroutines that existed before attach */
 	struct view_hooks hooks;
 };
+
+/*
+ * Count n events a view lost since attach (a no-op for 0): what they were and, when
+ * a limit lost them, the flag that raises it and its value now (flag NULL: no limit,
+ * e.g. stacks the kernel could not read).
+ */
+void view_drop(struct view_info *vi, uint64_t n, const char *what, const char *flag, uint64_t now);
 
 /* Set a view's note, printf-style ("" clears it); view_note_add appends after "; ". */
 void view_note(struct view_info *vi, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -157,6 +165,17 @@ struct heap_trend {
 	size_t ngc, gcs_in_interval;
 	double heap_slope;    /* live heap after GC, bytes per second over the session */
 	double objects_slope; /* HeapObjects per second over the session */
+	/*
+	 * What each slope says, given its points' own noise (view.c): a steady heap's
+	 * points scatter about a level, and a line through them tilts either way.
+	 */
+	enum trend_dir {
+		TREND_UNKNOWN,	 /* fewer than three points */
+		TREND_FLAT,	 /* no change beyond the points' spread, or not a clear one */
+		TREND_GROWING,	 /* the slope is clear and the change it implies matters */
+		TREND_SHRINKING,
+	} heap_dir, objects_dir;
+	uint64_t heap_min, heap_max; /* live heap after GC over the GCs since attach */
 };
 
 /* Rank the current interval (summary = false) or the whole session (true). */

@@ -457,12 +457,24 @@ static void heap_trend(const struct report_ctx *rc, FILE *out, const struct heap
 		fprintf(out, "   allocating %s/s", bytes(h->alloc_rate, false));
 	fputc('\n', out);
 
+	/* A slope only where it is clear of the points' own noise (view.c, trend_dir()). */
 	if (t->ngc >= 2) {
-		fprintf(out, "  trend: live heap %s/min over %zu GCs (%s -> %s)",
-			bytes(t->heap_slope * 60, true), t->ngc, bytes(t->first->heap_marked, false),
-			bytes(last->heap_marked, false));
-		if (h->have_objects)
+		fputs("  trend: live heap ", out);
+		if (t->heap_dir == TREND_GROWING || t->heap_dir == TREND_SHRINKING)
+			fprintf(out, "%s/min over %zu GCs (%s -> %s)", bytes(t->heap_slope * 60, true),
+				t->ngc, bytes(t->first->heap_marked, false),
+				bytes(last->heap_marked, false));
+		else if (t->heap_dir == TREND_FLAT)
+			fprintf(out, "flat over %zu GCs (%s to %s)", t->ngc, bytes(t->heap_min, false),
+				bytes(t->heap_max, false));
+		else
+			fprintf(out, "too few GCs yet to tell (%zu GCs, %s -> %s)", t->ngc,
+				bytes(t->first->heap_marked, false), bytes(last->heap_marked, false));
+		if (h->have_objects && (t->objects_dir == TREND_GROWING ||
+					t->objects_dir == TREND_SHRINKING))
 			fprintf(out, ", objects %+.0f/s", t->objects_slope);
+		else if (h->have_objects && t->objects_dir == TREND_FLAT)
+			fputs(", objects flat", out);
 		fputc('\n', out);
 	}
 	fprintf(out, "  %s\n", rc->views[VIEW_GO_HEAP].header_note);
@@ -486,9 +498,8 @@ static void text_view(const struct report_ctx *rc, FILE *out, const struct repor
 	if (vi->note[0])
 		fprintf(out, "  note: %s\n", vi->note);
 	if (vi->drops)
-		fprintf(out, "  warning: %s events lost since attach (maps full or stacks "
-			     "unreadable); counts are lower bounds\n",
-			num(vi->drops, false));
+		fprintf(out, "  warning: %s events lost since attach: %s; counts are lower bounds\n",
+			num(vi->drops, false), vi->drop_why[0] ? vi->drop_why : "maps full");
 	if (!vr->shown) {
 		fprintf(out, "  (no %s)\n", view_desc(vr->view)->things);
 		return;

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,26 @@ void view_note(struct view_info *vi, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(vi->note, sizeof(vi->note), fmt, ap);
 	va_end(ap);
+}
+
+void view_drop(struct view_info *vi, uint64_t n, const char *what, const char *flag, uint64_t now)
+{
+	size_t len = strlen(vi->drop_why);
+
+	if (!n)
+		return;
+	vi->drops += n;
+	if (len && len + 2 < sizeof(vi->drop_why)) {
+		memcpy(vi->drop_why + len, "; ", 3);
+		len += 2;
+	}
+	if (flag)
+		snprintf(vi->drop_why + len, sizeof(vi->drop_why) - len,
+			 "%llu %s (%s is %llu: raise it)", (unsigned long long)n, what, flag,
+			 (unsigned long long)now);
+	else
+		snprintf(vi->drop_why + len, sizeof(vi->drop_why) - len, "%llu %s",
+			 (unsigned long long)n, what);
 }
 
 void view_note_add(struct view_info *vi, const char *fmt, ...)
@@ -151,6 +172,17 @@ static const char *start_func(const struct report_ctx *r, struct site *site)
 }
 
 /*
+ * The session's slope as a row shows it (GROWTH/s, slope_per_s): the least-squares
+ * slope of a site that rose and fell back is not growth, nor is a slope that tilts
+ * against what the site did since attach. So: 0 unless it has the sign of that net
+ * change (and none when the net is 0).
+ */
+static double growth_slope(double slope, int64_t net)
+{
+	return (net > 0 && slope > 0) || (net < 0 && slope < 0) ? slope : 0;
+}
+
+/*
  * History of one site over the session (series.c keeps it as running sums, so it
  * costs the same after hours). Sources report their full state every interval, so
  * a site first seen after attach had nothing before: its history starts at zero at
@@ -170,8 +202,9 @@ static void fill_session(const struct report_ctx *rc, struct row *r)
 	r->freed_total = ss.freed;
 	r->created_bytes_total = ss.created_bytes;
 	r->freed_bytes_total = ss.freed_bytes;
-	r->slope = ss.slope;
-	r->bytes_slope = ss.bytes_slope;
+	/* The growth it claims is growth it has (r->now is the current interval's). */
+	r->slope = growth_slope(ss.slope, r->now.live - r->live_first);
+	r->bytes_slope = growth_slope(ss.bytes_slope, r->now.live_bytes - r->live_bytes_first);
 }
 
 /* The number a row is ranked by, for the interval or for the session. */
@@ -305,6 +338,56 @@ void view_build(const struct report_ctx *rc, enum view_kind view, bool summary,
 	}
 }
 
+/* Student's t, two-sided 99 %, by degrees of freedom (1..30; beyond, toward 2.576). */
+static double t99(size_t dof)
+{
+	static const double t[] = {63.657, 9.925, 5.841, 4.604, 4.032, 3.707, 3.499, 3.355,
+				   3.250,  3.169, 3.106, 3.055, 3.012, 2.977, 2.947, 2.921,
+				   2.898,  2.878, 2.861, 2.845, 2.831, 2.819, 2.807, 2.797,
+				   2.787,  2.779, 2.771, 2.763, 2.756, 2.750};
+
+	if (!dof)
+		return INFINITY;
+	return dof <= ARRAY_SIZE(t) ? t[dof - 1] : 2.576 + 0.174 * ARRAY_SIZE(t) / dof;
+}
+
+/* A trend is not called with less than this share of its level changed over its span. */
+#define TREND_MIN_SHARE 0.02
+
+/*
+ * What the least-squares slope through n points (x rising) says. Flat unless all of:
+ * the slope is clear (Student's t over its standard error, 99 %: a line through
+ * points that scatter about a level tilts either way, report after report); the
+ * change it implies over the points' span is beyond their own spread about the line
+ * (the noise a reader sees); and that change is at least TREND_MIN_SHARE of their
+ * mean (a drift of a few KiB on a heap of hundreds is no trend).
+ */
+static enum trend_dir trend_dir(const double *x, const double *y, size_t n, double slope)
+{
+	double mx = 0, my = 0, sxx = 0, ssr = 0, rmin = INFINITY, rmax = -INFINITY, change, se;
+
+	if (n < 3)
+		return TREND_UNKNOWN;
+	for (size_t i = 0; i < n; i++) {
+		mx += x[i] / n;
+		my += y[i] / n;
+	}
+	for (size_t i = 0; i < n; i++) {
+		double res = y[i] - (my + slope * (x[i] - mx));
+
+		sxx += (x[i] - mx) * (x[i] - mx);
+		ssr += res * res;
+		rmin = MIN(rmin, res);
+		rmax = MAX(rmax, res);
+	}
+	change = slope * (x[n - 1] - x[0]);
+	se = sxx > 0 ? sqrt(ssr / (n - 2) / sxx) : INFINITY;
+	if (!(fabs(slope) > t99(n - 2) * se) || fabs(change) <= rmax - rmin ||
+	    fabs(change) < TREND_MIN_SHARE * fabs(my))
+		return TREND_FLAT;
+	return change > 0 ? TREND_GROWING : TREND_SHRINKING;
+}
+
 bool heap_trend_build(const struct report_ctx *r, struct heap_trend *t)
 {
 	const struct series *ser = r->series;
@@ -328,8 +411,11 @@ bool heap_trend_build(const struct report_ctx *r, struct heap_trend *t)
 	for (size_t i = 0; i < ngc; i++) {
 		x[i] = (ser->gc[i].mono_ns - ser->gc[0].mono_ns) / 1e9;
 		y[i] = ser->gc[i].heap_marked;
+		t->heap_min = i ? MIN(t->heap_min, ser->gc[i].heap_marked) : ser->gc[i].heap_marked;
+		t->heap_max = MAX(t->heap_max, ser->gc[i].heap_marked);
 	}
 	t->heap_slope = ngc >= 2 ? lsq_slope(x, y, ngc) : 0;
+	t->heap_dir = trend_dir(x, y, ngc, t->heap_slope);
 	/* HeapObjects: one point per interval that had it. */
 	for (int i = 0; i < ser->nintervals; i++) {
 		const struct interval *iv = &ser->intervals[i];
@@ -341,6 +427,7 @@ bool heap_trend_build(const struct report_ctx *r, struct heap_trend *t)
 		nobj++;
 	}
 	t->objects_slope = lsq_slope(x, y, nobj);
+	t->objects_dir = trend_dir(x, y, nobj, t->objects_slope);
 	free(x);
 	free(y);
 	return true;

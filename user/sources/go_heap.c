@@ -964,7 +964,11 @@ static int collect_heap(struct session *s, struct ghsrc *h)
 
 	struct view_info *vi = &s->views[VIEW_GO_ALLOC];
 	__u64 *c = h->skel->bss->go_heap_counters;
-	vi->drops = c[GO_HEAP_CNT_SAMPLE_FULL] + c[GO_HEAP_CNT_STACK_FULL] + h->stacks_missing;
+	view_drop(vi, c[GO_HEAP_CNT_SAMPLE_FULL], "samples not counted by stack", "--max-stacks",
+		  s->cfg->max_stacks);
+	view_drop(vi, c[GO_HEAP_CNT_STACK_FULL], "sample stacks not kept", "--max-stacks",
+		  s->cfg->max_stacks);
+	view_drop(vi, h->stacks_missing, "sample stacks unreadable", NULL, 0);
 	view_note(vi,
 		  "where the program spends CPU time allocating (%u samples/s per CPU, %llu of "
 		  "%llu samples of the target in the allocator since attach), with the "
@@ -972,7 +976,8 @@ static int collect_heap(struct session *s, struct ghsrc *h)
 		  "RATE by stack, not memory in use",
 		  s->cfg->alloc_sample_hz, (unsigned long long)c[GO_HEAP_CNT_ALLOC_SAMPLES],
 		  (unsigned long long)c[GO_HEAP_CNT_SAMPLES]);
-	s->views[VIEW_GO_HEAP].drops = c[GO_HEAP_CNT_RB_FULL];
+	view_drop(&s->views[VIEW_GO_HEAP], c[GO_HEAP_CNT_RB_FULL], "GC events lost (ring buffer full)",
+		  NULL, 0);
 	return 0;
 }
 

@@ -487,7 +487,11 @@ static bool same_place(const struct go_g *a, const struct go_g *b)
  * The stack a goroutine stands at, interned; NULL when it cannot be read. Read once
  * per place it stands (cached by g, goid and saved context). The g is read again
  * after the walk: if it moved, the walk may mix two stacks, and is done once more
- * from where it is now; what still fails is counted as torn.
+ * from where it is now; what still fails is counted as torn. If the g holds another
+ * goroutine by then (the one read exited, and the runtime reused its g for the next
+ * go statement, which a busy server does within milliseconds), there is nothing
+ * more to read: the other goroutine's stack would be shown, and named, in this
+ * goroutine's row.
  */
 static const uint64_t *current_stack(struct gsrc *g, const struct go_g *gg, int *n)
 {
@@ -505,7 +509,7 @@ static const uint64_t *current_stack(struct gsrc *g, const struct go_g *gg, int 
 	for (int try = 0; try < 2; try++) {
 		g->unwound++;
 		k = go_g_stack(&g->rt, &cur, pcs, GSTACK_MAX);
-		if (go_g_reread(&g->rt, cur.addr, &again)) {
+		if (go_g_reread(&g->rt, cur.addr, &again) || again.goid != cur.goid) {
 			k = 0; /* exited meanwhile */
 			break;
 		}
@@ -699,8 +703,9 @@ static int gsrc_collect(struct session *s, void *state)
 	for (size_t i = 0; i < g->rt.ngs; i++) {
 		struct go_g *gg = &g->rt.gs[i];
 		struct go_goroutine **ep = hmap_get(&ix, &gg->addr), *e = ep ? *ep : NULL;
+		bool seen_made = e && e->goid == gg->goid;
 
-		if (e && e->goid == gg->goid && e->created_ns > t1)
+		if (seen_made && e->created_ns > t1)
 			continue;
 		r = row_get(s, g, gg->gopc, gg->startpc);
 		if (r->ngs == r->cap_gs) {
@@ -708,7 +713,13 @@ static int gsrc_collect(struct session *s, void *state)
 			r->gs = xrealloc(r->gs, r->cap_gs * sizeof(*r->gs));
 		}
 		r->gs[r->ngs++] = gg;
-		if (gg->goid <= g->goid_at_attach)
+		/*
+		 * Before attach: no creation seen, and a goid from before. Not the goid alone:
+		 * each P hands out goids from its own batch of 16, so one made after attach
+		 * on a P that creates little can have a lower goid than the highest alive
+		 * at attach.
+		 */
+		if (!seen_made && gg->goid <= g->goid_at_attach)
 			r->pre++;
 	}
 	hmap_free(&ix);
@@ -736,8 +747,13 @@ static int gsrc_collect(struct session *s, void *state)
 	if (g->skel) {
 		__u64 *c = g->skel->bss->go_counters;
 
-		vi->drops = c[GO_CNT_GMAP_FULL] + c[GO_CNT_SITE_FULL] + c[GO_CNT_STACK_FULL] +
-			    g->stacks_missing;
+		view_drop(vi, c[GO_CNT_GMAP_FULL], "goroutines shown by go statement only",
+			  "--max-goroutines", s->cfg->max_goroutines);
+		view_drop(vi, c[GO_CNT_SITE_FULL], "creations not counted by stack", "--max-stacks",
+			  s->cfg->max_stacks);
+		view_drop(vi, c[GO_CNT_STACK_FULL], "creation stacks not kept", "--max-stacks",
+			  s->cfg->max_stacks);
+		view_drop(vi, g->stacks_missing, "creation stacks unreadable", NULL, 0);
 	}
 	vi->untracked = untracked;
 	if (g->gb->assumed & GO_LAYOUT_G) {

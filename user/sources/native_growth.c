@@ -162,7 +162,7 @@ static int gsrc_configure(struct session *s, void *state, struct leakscope_bpf *
 	bpfobj_use_map(skel->maps.growth_rows, MAX_ROWS);
 	bpfobj_use_map(skel->maps.growth_modules, 0);
 	bpfobj_use_map(skel->maps.growth_sites, s->cfg->max_stacks);
-	bpfobj_use_map(skel->maps.growth_regions, 0);
+	bpfobj_use_map(skel->maps.growth_regions, MIN(s->cfg->max_allocs, 1u << 20));
 	bpfobj_use_map(skel->maps.growth_brk_before, 0);
 	bpf_object__for_each_program(prog, skel->obj)
 		if (!strncmp(bpf_program__name(prog), "growth_", 7))
@@ -285,7 +285,13 @@ static int gsrc_collect(struct session *s, void *state)
 		sm->live += cum->events - cum->releases;
 		sm->live_bytes += cum->bytes - cum->released;
 	}
-	vi->drops = c[GROWTH_CNT_SITES_FULL] + c[GROWTH_CNT_STACK_FULL] + g->stacks_missing;
+	view_drop(vi, c[GROWTH_CNT_SITES_FULL], "events not counted by stack", "--max-stacks",
+		  s->cfg->max_stacks);
+	view_drop(vi, c[GROWTH_CNT_REGIONS_FULL], "mappings not followed", "--max-allocs",
+		  s->cfg->max_allocs);
+	view_drop(vi, c[GROWTH_CNT_STACK_FULL], "stacks not kept", "--max-stacks",
+		  s->cfg->max_stacks);
+	view_drop(vi, g->stacks_missing, "stacks unreadable", NULL, 0);
 	view_note(vi,
 		  "growth attribution, not outstanding allocations: memory the process grew by "
 		  "since attach, charged to the stack that first wrote each new anonymous page "

@@ -346,7 +346,6 @@ static int nsrc_configure(struct session *s, void *state, struct leakscope_bpf *
 }
 
 /* The most outstanding blocks tracked, and how many the allocs map starts with room for. */
-#define MAX_ALLOCS (1u << 22)
 #define FIRST_ALLOCS 65536
 
 static int nsrc_attach(struct session *s, void *state)
@@ -355,7 +354,8 @@ static int nsrc_attach(struct session *s, void *state)
 	int err;
 
 	err = growmap_init(&n->allocs, n->skel->maps.nat_allocs, sizeof(uint64_t),
-			   sizeof(struct nat_alloc), MAX_ALLOCS, FIRST_ALLOCS,
+			   sizeof(struct nat_alloc), s->cfg->max_allocs,
+			   MIN(FIRST_ALLOCS, s->cfg->max_allocs),
 			   (const volatile uint64_t *)&n->skel->bss->nat_counters[NAT_CNT_TRACKED]);
 	if (err) {
 		fatal_set(&s->fatal, EXIT_KERNEL, "cannot make the native heap's allocation map: %s",
@@ -493,8 +493,13 @@ static int nsrc_collect(struct session *s, void *state)
 	prune(s, n);
 
 	__u64 *c = n->skel->bss->nat_counters;
-	vi->drops = c[NAT_CNT_ALLOCS_FULL] + c[NAT_CNT_SITES_FULL] + c[NAT_CNT_STACK_FULL] +
-		    n->stacks_missing;
+	view_drop(vi, c[NAT_CNT_ALLOCS_FULL], "allocations not tracked", "--max-allocs",
+		  s->cfg->max_allocs);
+	view_drop(vi, c[NAT_CNT_SITES_FULL], "allocations not counted by stack", "--max-stacks",
+		  s->cfg->max_stacks);
+	view_drop(vi, c[NAT_CNT_STACK_FULL], "allocation stacks not kept", "--max-stacks",
+		  s->cfg->max_stacks);
+	view_drop(vi, n->stacks_missing, "allocation stacks unreadable", NULL, 0);
 	view_note(vi,
 		  "blocks allocated since attach and not freed yet (%d allocator functions "
 		  "probed); %llu failed allocations not counted",

@@ -397,7 +397,7 @@ static int tsrc_configure(struct session *s, void *state, struct leakscope_bpf *
 	struct tsrc *t = state;
 
 	t->skel = skel;
-	bpfobj_use_map(skel->maps.thr_threads, 0);
+	bpfobj_use_map(skel->maps.thr_threads, s->cfg->max_threads);
 	bpfobj_use_map(skel->maps.thr_sites, s->cfg->max_stacks);
 	bpfobj_use_map(skel->maps.thr_creators, 0);
 	/* Each creator program costs a tenth of a second to verify: load only what is used. */
@@ -588,8 +588,13 @@ static int tsrc_collect(struct session *s, void *state)
 	series_balance_books(ser, VIEW_THREADS);
 
 	__u64 *c = t->skel->bss->thr_counters;
-	vi->drops = c[THR_CNT_MAP_FULL] + c[THR_CNT_SITE_FULL] + c[THR_CNT_STACK_FULL] +
-		    t->stacks_missing;
+	view_drop(vi, c[THR_CNT_MAP_FULL], "threads not attributed", "--max-threads",
+		  s->cfg->max_threads);
+	view_drop(vi, c[THR_CNT_SITE_FULL], "creations or exits not counted by stack",
+		  "--max-stacks", s->cfg->max_stacks);
+	view_drop(vi, c[THR_CNT_STACK_FULL], "creation stacks not kept", "--max-stacks",
+		  s->cfg->max_stacks);
+	view_drop(vi, t->stacks_missing, "creation stacks unreadable", NULL, 0);
 	vi->untracked = pre;
 	if (pre)
 		view_note(vi,
