@@ -37,9 +37,33 @@ static __always_inline __u32 current_tgid(void)
 	return bpf_get_current_pid_tgid() >> 32;
 }
 
+/*
+ * The program traced, by the identity of its executable (set by user space): after
+ * an exec the process runs another file, and what the new program does is not the
+ * traced one's. 0: not checked.
+ */
+const volatile __u64 target_exe_ino __weak = 0;
+const volatile __u32 target_exe_dev __weak = 0;
+
+static __always_inline bool runs_target_exe(void)
+{
+	struct file *exe;
+	struct inode *ino;
+
+	if (!target_exe_ino)
+		return true;
+	exe = bpf_get_current_task_btf()->mm->exe_file;
+	if (!exe)
+		return false;
+	/* The path's inode, as stat(/proc/PID/exe) sees it (on overlayfs f_inode is the
+	 * layer's file, not the one user space can name). */
+	ino = exe->f_path.dentry->d_inode;
+	return ino && ino->i_ino == target_exe_ino && ino->i_sb->s_dev == target_exe_dev;
+}
+
 static __always_inline bool is_target(void)
 {
-	return current_tgid() == target_tgid;
+	return current_tgid() == target_tgid && runs_target_exe();
 }
 
 /*

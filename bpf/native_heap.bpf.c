@@ -12,7 +12,9 @@
  * user space reads in batches each interval.
  *
  * The uprobes are attached with the target's PID, so the kernel installs them in
- * its address space only and filters out anyone else: no is_target() here.
+ * its address space only and filters out anyone else: no is_target() here, only
+ * the check that it still runs the program traced (after an exec the same
+ * libraries, probes and all, serve another program).
  */
 #include "common.bpf.h"
 #include "stacks.bpf.h"
@@ -262,6 +264,8 @@ int nat_entry(struct pt_regs *ctx)
 	__u64 sp = PT_REGS_SP(ctx), now = bpf_ktime_get_ns(), size, arg = 0;
 	struct pending *p;
 
+	if (!runs_target_exe())
+		return 0;
 	switch (kind) {
 	case NAT_MALLOC:
 	case NAT_VALLOC:
@@ -400,7 +404,7 @@ int nat_free(struct pt_regs *ctx)
 {
 	__u64 addr = PT_REGS_PARM1(ctx);
 
-	if (!addr)
+	if (!addr || !runs_target_exe())
 		return 0;
 	if (bpf_get_attach_cookie(ctx) == NAT_MUNMAP) {
 		__u64 len = (PT_REGS_PARM2(ctx) + PAGE_SIZE - 1) & ~(__u64)(PAGE_SIZE - 1);

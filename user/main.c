@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -159,6 +160,41 @@ static bool target_gone(struct session *s, int exit_fd)
 	return kill(s->pid, 0) && errno == ESRCH;
 }
 
+/* The file the target runs, by identity: it changes when the target execs. */
+static bool exe_identity(pid_t pid, dev_t *dev, ino_t *ino)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	if (stat(path, &st))
+		return false;
+	*dev = st.st_dev;
+	*ino = st.st_ino;
+	return true;
+}
+
+/*
+ * The target ran exec: the program leakscope traced is gone from the process (its
+ * probes, its mappings), and what the new one does is not its. True once, with the
+ * new program's name in *what.
+ */
+static bool target_execd(struct session *s, dev_t dev, ino_t ino, char *what, size_t len)
+{
+	dev_t d;
+	ino_t i;
+	char path[64], buf[PATH_MAX];
+	ssize_t n;
+
+	if (!exe_identity(s->pid, &d, &i) || (d == dev && i == ino))
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/exe", s->pid);
+	n = readlink(path, buf, sizeof(buf) - 1);
+	buf[n > 0 ? n : 0] = 0;
+	snprintf(what, len, "%s", n > 0 ? buf : "another program");
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	static struct config cfg;
@@ -169,6 +205,10 @@ int main(int argc, char **argv)
 	FILE *out = stdout;
 	uint64_t next, start, deadline;
 	int nsuspects = 0;
+	char execd[PATH_MAX] = "";
+	dev_t exe_dev = 0;
+	ino_t exe_ino = 0;
+	bool have_exe;
 
 	status = cli_parse(argc, argv, &cfg);
 	if (status)
@@ -242,6 +282,14 @@ int main(int argc, char **argv)
 			s.target.pie ? ", PIE" : "", cfg.interval_s, until);
 	}
 
+	/* The program probed (for -- PROG the file itself: it may not have run exec yet). */
+	{
+		struct stat st;
+
+		have_exe = !stat(s.exe_path, &st);
+		exe_dev = st.st_dev;
+		exe_ino = st.st_ino;
+	}
 	start = now_ns();
 	deadline = cfg.duration_s > 0 ? start + (uint64_t)(cfg.duration_s * 1e9) : UINT64_MAX;
 	next = start + (uint64_t)(cfg.interval_s * 1e9);
@@ -254,6 +302,13 @@ int main(int argc, char **argv)
 			/* The interval in progress is worth a report of its own. */
 			if (now_ns() - last > 200000000ull && !session_collect(&s))
 				session_report(&s, out, END_NONE);
+			break;
+		}
+		if (have_exe && target_execd(&s, exe_dev, exe_ino, execd, sizeof(execd))) {
+			/* Its probes went with the old program; the BPF maps hold what it had. */
+			end = END_TARGET_EXEC;
+			session_collect_final(&s);
+			session_report(&s, out, END_NONE);
 			break;
 		}
 		if (target_gone(&s, exit_fd) || session_collect(&s) == -ESRCH) {
@@ -277,6 +332,10 @@ int main(int argc, char **argv)
 	nsuspects = session_report(&s, out, end);
 	if (end == END_TARGET_EXIT)
 		log_info("target %d exited; the summary above covers the session", s.pid);
+	if (end == END_TARGET_EXEC)
+		log_info("target %d ran exec (now %s): the program traced is gone, the summary "
+			 "above covers it; trace the new one with leakscope -p %d",
+			 s.pid, execd, s.pid);
 
 out:
 	session_detach(&s);

@@ -13,6 +13,8 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -337,10 +339,17 @@ int session_attach(struct session *s)
 
 	/* One object, one load, for all of them; none at all for --dump (memory reads). */
 	if (!s->cfg->dump) {
+		struct stat st;
+
 		s->bpf = bpfobj_open(s->pid, s->pidns_dev, s->pidns_ino, s->cfg->max_stacks,
 				     &s->fatal);
 		if (!s->bpf)
 			return -ENOENT;
+		/* Events count only while the process runs the file probed (not after exec). */
+		if (!stat(s->exe_path, &st)) {
+			s->bpf->rodata->target_exe_ino = st.st_ino;
+			s->bpf->rodata->target_exe_dev = (major(st.st_dev) << 20) | minor(st.st_dev);
+		}
 	}
 	for (int i = 0; i < s->nact; i++) {
 		err = s->act[i].ops->configure(s, s->act[i].state, s->bpf);

@@ -278,6 +278,7 @@ void json_write(const struct report_ctx *rc, FILE *out, const struct report_rows
 		[END_INTERRUPTED] = "interrupted",
 		[END_TARGET_EXIT] = "target_exited",
 		[END_DURATION] = "duration",
+		[END_TARGET_EXEC] = "target_exec",
 	};
 	enum report_end end = rows->end;
 

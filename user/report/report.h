@@ -191,6 +191,7 @@ enum report_end {
 	END_INTERRUPTED, /* Ctrl-C */
 	END_TARGET_EXIT, /* the target exited */
 	END_DURATION,	 /* --duration ran out */
+	END_TARGET_EXEC, /* the target ran exec: the program traced is gone */
 };
 
 /* A row the report leads with, and why. */

@@ -550,6 +550,8 @@ static void header(const struct report_ctx *rc, FILE *out, enum report_end end)
 		fputs("  (target exited)", out);
 	else if (end == END_DURATION)
 		fputs("  (--duration reached)", out);
+	else if (end == END_TARGET_EXEC)
+		fputs("  (target ran exec: the program traced is gone)", out);
 	else if (end == END_INTERRUPTED)
 		fputs("  (interrupted)", out);
 	fputc('\n', out);
