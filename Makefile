@@ -39,7 +39,7 @@ LIB_OBJS := $(filter-out $(BUILD)/obj/main.o,$(USER_OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 
-.PHONY: all deps demo test unit bench install clean format
+.PHONY: all deps demo test unit bench soak install clean format
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -85,6 +85,11 @@ test: deps
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@tests/bench/run.sh
+
+# Ten minutes against churning targets: leakscope's RSS and BPF memory over time.
+soak: deps
+	@$(MAKE) --no-print-directory all
+	@tests/soak/run.sh
 
 install: $(BUILD)/leakscope
 	install -D -m 0755 $< $(DESTDIR)$(PREFIX)/sbin/leakscope

@@ -307,7 +307,8 @@ struct site *series_site(struct series *s, enum view_kind view, const uint64_t *
 	site = xcalloc(1, sizeof(*site));
 	*site = probe;
 	site->pcs = xmalloc(npcs * sizeof(*pcs) + 1);
-	memcpy(site->pcs, pcs, npcs * sizeof(*pcs));
+	if (npcs) /* a site without a stack may come with no array: memcpy's is non-null */
+		memcpy(site->pcs, pcs, npcs * sizeof(*pcs));
 	site->first = s->nintervals ? s->nintervals - 1 : 0;
 	*slot = site;
 	if (s->nsites == s->cap_sites) {

@@ -132,16 +132,30 @@ static const struct frames *site_frames(const struct report_ctx *r, struct site 
 static const struct frames *group_frames(const struct report_ctx *r, const struct site *site,
 					 const struct block_group *g)
 {
-	static struct hmap cache; /* pcs pointer -> struct frames * */
+	/* By content (a source lets go of stacks no goroutine stands at any more, and
+	 * their memory comes back as others); emptied when it holds many. */
+	static struct hmap cache; /* content hash -> struct frames * */
+	static size_t ncache;
 	const struct view_hooks *h = &r->views[site->view].hooks;
 	struct frames **slot;
+	uint64_t key;
 	bool created;
 
 	if (!g->pcs)
 		return NULL;
+	if (ncache > 8192) {
+		for (size_t it = 0; hmap_next(&cache, &it, NULL, (void **)&slot);) {
+			free((*slot)->v);
+			free(*slot);
+		}
+		hmap_free(&cache);
+		ncache = 0;
+	}
 	if (!cache.slot_size)
-		hmap_init(&cache, sizeof(g->pcs), sizeof(struct frames *));
-	slot = hmap_put(&cache, &g->pcs, &created);
+		hmap_init(&cache, sizeof(key), sizeof(struct frames *));
+	key = hash_bytes(g->pcs, g->npcs * sizeof(*g->pcs), g->npcs);
+	slot = hmap_put(&cache, &key, &created);
+	ncache += created;
 	if (created) {
 		*slot = stack_frames(r, g->pcs, g->npcs, true);
 		if (h->trim_group)

@@ -61,7 +61,18 @@ struct gcache {
 	uint64_t goid, sp, pc, bp;
 	const uint64_t *pcs; /* interned */
 	int n;
+	int used;      /* interval it was last looked at */
+	uint64_t hash; /* of its interned stack */
 };
+
+/* A stack some goroutine stood at: {n, pcs...}, and when that was last seen. */
+struct istack {
+	uint64_t *v;
+	int used;
+};
+
+/* Stacks no goroutine has stood at for this many intervals are let go. */
+#define STACK_TTL 16
 
 struct gsrc {
 	struct leakscope_bpf *skel; /* NULL in --dump: no probe at all */
@@ -83,7 +94,7 @@ struct gsrc {
 	struct hmap is_runtime;	     /* startpc -> bool: a runtime goroutine (cached) */
 	struct hmap rows;	     /* struct row_key -> struct gsrow */
 	struct hmap row_of_site;     /* struct site * -> struct row_key */
-	struct hmap stacks;	     /* content hash -> interned current stack (uint64_t *) */
+	struct hmap stacks;	     /* content hash -> struct istack */
 	struct hmap cache;	     /* g address -> struct gcache */
 	uint64_t unwound, torn, retried; /* stack walks since attach, given up, redone */
 };
@@ -312,7 +323,7 @@ static int gsrc_probe(struct session *s, void **state)
 	hmap_init(&g->is_runtime, sizeof(uint64_t), sizeof(bool));
 	hmap_init(&g->rows, sizeof(struct row_key), sizeof(struct gsrow));
 	hmap_init(&g->row_of_site, sizeof(struct site *), sizeof(struct row_key));
-	hmap_init(&g->stacks, sizeof(uint64_t), sizeof(uint64_t *));
+	hmap_init(&g->stacks, sizeof(uint64_t), sizeof(struct istack));
 	hmap_init(&g->cache, sizeof(uint64_t), sizeof(struct gcache));
 	*state = g;
 	g->mf = modfile_get(s->exe_path, &err);
@@ -460,18 +471,53 @@ static void count_creations(struct session *s, struct gsrc *g)
 }
 
 /* An interned copy of a current stack: groups and the cache point at it. */
-static const uint64_t *intern_stack(struct gsrc *g, const uint64_t *pcs, int n)
+static const uint64_t *intern_stack(struct gsrc *g, const uint64_t *pcs, int n, int now,
+				    uint64_t *hash)
 {
-	uint64_t h = hash_bytes(pcs, n * sizeof(*pcs), n);
+	uint64_t h = *hash = hash_bytes(pcs, n * sizeof(*pcs), n);
 	bool created;
-	uint64_t **slot = hmap_put(&g->stacks, &h, &created);
+	struct istack *slot = hmap_put(&g->stacks, &h, &created);
 
 	if (created) {
-		*slot = xmalloc((n + 1) * sizeof(uint64_t));
-		(*slot)[0] = n;
-		memcpy(*slot + 1, pcs, n * sizeof(*pcs));
+		slot->v = xmalloc((n + 1) * sizeof(uint64_t));
+		slot->v[0] = n;
+		memcpy(slot->v + 1, pcs, n * sizeof(*pcs));
 	}
-	return *slot + 1;
+	slot->used = now;
+	return slot->v + 1;
+}
+
+/*
+ * Let go of the stacks no goroutine stood at for STACK_TTL intervals, and of the
+ * cache entries of goroutines not seen as long (a g that died): runnable
+ * goroutines stop at a new pc every time, and a session of hours must not keep
+ * them all. A cache entry is looked at whenever its stack is, so no entry kept
+ * points at a stack let go.
+ */
+static void prune_stacks(struct gsrc *g, int now)
+{
+	struct hmap keep;
+	struct istack *st;
+	struct gcache *c;
+	uint64_t *key;
+
+	if (now % STACK_TTL)
+		return;
+	hmap_init(&keep, sizeof(uint64_t), sizeof(struct gcache));
+	for (size_t it = 0; hmap_next(&g->cache, &it, (void **)&key, (void **)&c);)
+		if (now - c->used < STACK_TTL)
+			*(struct gcache *)hmap_put(&keep, key, NULL) = *c;
+	hmap_free(&g->cache);
+	g->cache = keep;
+	hmap_init(&keep, sizeof(uint64_t), sizeof(struct istack));
+	for (size_t it = 0; hmap_next(&g->stacks, &it, (void **)&key, (void **)&st);) {
+		if (now - st->used < STACK_TTL)
+			*(struct istack *)hmap_put(&keep, key, NULL) = *st;
+		else
+			free(st->v);
+	}
+	hmap_free(&g->stacks);
+	g->stacks = keep;
 }
 
 /* Where a goroutine stands now, from the cache while it has not moved. */
@@ -493,7 +539,7 @@ static bool same_place(const struct go_g *a, const struct go_g *b)
  * more to read: the other goroutine's stack would be shown, and named, in this
  * goroutine's row.
  */
-static const uint64_t *current_stack(struct gsrc *g, const struct go_g *gg, int *n)
+static const uint64_t *current_stack(struct gsrc *g, const struct go_g *gg, int *n, int now)
 {
 	bool created;
 	struct gcache *c = hmap_put(&g->cache, &gg->addr, &created);
@@ -503,6 +549,11 @@ static const uint64_t *current_stack(struct gsrc *g, const struct go_g *gg, int 
 
 	if (!created && c->goid == gg->goid && c->sp == gg->sched_sp && c->pc == gg->sched_pc &&
 	    c->bp == gg->sched_bp) {
+		struct istack *st = c->pcs ? hmap_get(&g->stacks, &c->hash) : NULL;
+
+		c->used = now;
+		if (st)
+			st->used = now; /* kept while a goroutine stands at it */
 		*n = c->n;
 		return c->pcs;
 	}
@@ -521,10 +572,10 @@ static const uint64_t *current_stack(struct gsrc *g, const struct go_g *gg, int 
 		cur = again;
 		g->retried++;
 	}
-	*c = (struct gcache){cur.goid, cur.sched_sp, cur.sched_pc, cur.sched_bp, NULL, k};
+	*c = (struct gcache){cur.goid, cur.sched_sp, cur.sched_pc, cur.sched_bp, NULL, k, now, 0};
 	if (!k)
 		g->torn++;
-	c->pcs = k ? intern_stack(g, pcs, k) : NULL;
+	c->pcs = k ? intern_stack(g, pcs, k, now, &c->hash) : NULL;
 	*n = c->n;
 	return c->pcs;
 }
@@ -578,7 +629,7 @@ static void dump_row(struct session *s, struct gsrc *g, struct gsrow *r, uint64_
 			continue;
 		if (stands) {
 			read++;
-			pcs = current_stack(g, gg, &n);
+			pcs = current_stack(g, gg, &n, s->series.nintervals - 1);
 			if (pcs) {
 				const char *nm = name_from_stack(g, pcs, n);
 
@@ -739,6 +790,7 @@ static int gsrc_collect(struct session *s, void *state)
 		dump_row(s, g, r, t1);
 	}
 
+	prune_stacks(g, s->series.nintervals - 1);
 	/* Exits follow from the books: before + created - now. A goroutine no probe saw
 	 * made (a full map) is a creation all the same: the books balance. */
 	if (!s->cfg->dump) /* a snapshot: nothing was created or exited in it */
@@ -786,7 +838,7 @@ static void gsrc_detach(void *state)
 {
 	struct gsrc *g = state;
 	struct gsrow *r;
-	uint64_t **st;
+	struct istack *st;
 
 	links_destroy(&g->links);
 	growmap_free(&g->records);
@@ -800,7 +852,7 @@ static void gsrc_detach(void *state)
 	hmap_free(&g->rows);
 	hmap_free(&g->row_of_site);
 	for (size_t it = 0; hmap_next(&g->stacks, &it, NULL, (void **)&st);)
-		free(*st);
+		free(st->v);
 	hmap_free(&g->stacks);
 	hmap_free(&g->cache);
 	free(g);
