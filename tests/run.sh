@@ -17,8 +17,10 @@ for t in tests/unit/*.sh tests/cases/*.sh; do
 	case "$t" in *"$only"*) ;; *) continue ;; esac
 	echo "== $t"
 	before=$(wc -l <"$LEAKSCOPE_RESULTS")
+	t0=$(date +%s)
 	bash "$t"
 	rc=$?
+	echo "   ($t: $(($(date +%s) - t0)) s)"
 	after=$(wc -l <"$LEAKSCOPE_RESULTS")
 	# A script that dies without reporting anything must not pass silently.
 	if [ "$rc" -ne 0 ] && ! grep -q '^fail ' <(tail -n +$((before + 1)) "$LEAKSCOPE_RESULTS"); then
