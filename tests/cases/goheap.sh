@@ -141,13 +141,17 @@ unprofiled_case() {
 
 while read -r version gocmd; do
 	[ -n "$version" ] || continue
-	for flavor in default stripped pie; do
+	wide="default stripped pie" few=default
+	go_wide $version || wide=$few
+	for flavor in $wide; do
 		# shellcheck disable=SC2086
 		bin=$(build_go goheap $flavor+pprof $version $gocmd) ||
 			{ fail "goheap $version/$flavor+pprof: build" "see above"; continue; }
 		profiled_case "goheap $version/$flavor+pprof" "$bin"
 	done
-	for flavor in default stripped; do
+	wide="default stripped"
+	go_wide $version || wide=$few
+	for flavor in $wide; do
 		# shellcheck disable=SC2086
 		bin=$(build_go goheap $flavor $version $gocmd) ||
 			{ fail "goheap $version/$flavor: build" "see above"; continue; }

@@ -152,7 +152,9 @@ untraced_case() {
 
 while read -r version gocmd; do
 	[ -n "$version" ] || continue
-	for flavor in default stripped pie; do
+	flavors="default stripped pie"
+	go_wide $version || flavors=default
+	for flavor in $flavors; do
 		# shellcheck disable=SC2086
 		bin=$(build_go goleak $flavor $version $gocmd) || {
 			fail "goroutines $version/$flavor: build" "see above"

@@ -29,6 +29,16 @@ go_toolchains() {
 	printf '%s' "$_gt_toolchains_cache"
 }
 
+# go_wide VERSION: true for the releases every build flavor is tested with (the
+# machine's Go, the oldest, Debian's 1.19, and the current release); the releases in
+# between get the default build only, which keeps the suite in its time budget
+# (stripped and PIE builds read the same tables in every release since 1.18).
+: "${LEAKSCOPE_GO_CURRENT=go1.27.3}"
+go_wide() {
+	[ "$1" = go1.19 ] || [ "$1" = "$LEAKSCOPE_GO_CURRENT" ] ||
+		[ "$1" = "$(go_toolchains | head -1 | cut -d' ' -f1)" ]
+}
+
 # build_go TARGET FLAVOR VERSION GOCMD...: prints the binary's path.
 # FLAVOR: default | stripped (-ldflags=-s -w) | pie (-buildmode=pie) | stripped-pie |
 # uncompressed (DWARF left uncompressed),
