@@ -209,6 +209,7 @@ int main(int argc, char **argv)
 	dev_t exe_dev = 0;
 	ino_t exe_ino = 0;
 	bool have_exe;
+	uint64_t t_start = now_ns();
 
 	status = cli_parse(argc, argv, &cfg);
 	if (status)
@@ -280,6 +281,10 @@ int main(int argc, char **argv)
 			s.pid, s.target.exe, s.target.go_version[0] ? ", " : "",
 			s.target.go_version, s.target.stripped ? ", stripped" : "",
 			s.target.pie ? ", PIE" : "", cfg.interval_s, until);
+		log_debug("tracing %.1f ms after leakscope started (target read, probes attached, "
+			  "baseline collected)",
+			  (now_ns() - t_start) / 1e6);
+		session_log_self(&s, "at attach");
 	}
 
 	/* The program probed (for -- PROG the file itself: it may not have run exec yet). */

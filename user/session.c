@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -295,7 +296,7 @@ void session_release(struct session *s, int go_fd)
 int session_attach(struct session *s)
 {
 	uint32_t wanted = wanted_views(s);
-	uint64_t mem;
+	uint64_t mem, t0 = now_ns(), t_read, t_load;
 	int err, nmaps;
 
 	/* The executable first, as the file a launched program is about to map. */
@@ -332,6 +333,7 @@ int session_attach(struct session *s)
 		}
 		s->act[s->nact++] = (struct active_source){ops, state};
 	}
+	t_read = now_ns();
 	if (!s->nact) {
 		no_source_error(s);
 		return -ENOTSUP;
@@ -365,6 +367,7 @@ int session_attach(struct session *s)
 	}
 	stack_store_init(&s->stacks, s->bpf ? bpf_map__fd(s->bpf->maps.stacks) : -1);
 
+	t_load = now_ns();
 	for (int i = 0; i < s->nact; i++) {
 		err = s->act[i].ops->attach(s, s->act[i].state);
 		if (err) {
@@ -385,7 +388,32 @@ int session_attach(struct session *s)
 		mem = bpfobj_memory(s->bpf, &nmaps);
 		log_debug("BPF map memory: %.1f MiB in %d maps", mem / 1048576.0, nmaps);
 	}
+	log_debug("attach: the target's files read in %.1f ms, BPF loaded in %.1f ms, probes "
+		  "attached in %.1f ms",
+		  (t_read - t0) / 1e6, (t_load - t_read) / 1e6, (now_ns() - t_load) / 1e6);
 	return 0;
+}
+
+/* What leakscope itself costs so far: -v prints it with every report. */
+void session_log_self(const struct session *s, const char *when)
+{
+	struct rusage ru;
+	unsigned long long rss_kb = 0;
+	uint64_t mem = 0;
+	int nmaps = 0;
+
+	if (log_verbosity < 1)
+		return;
+	getrusage(RUSAGE_SELF, &ru);
+	file_field("/proc/self/status", "VmRSS: %llu kB", &rss_kb);
+	if (s->bpf)
+		mem = bpfobj_memory(s->bpf, &nmaps);
+	log_debug("leakscope itself %s: CPU %.2f s user + %.2f s system, RSS %.1f MiB (peak "
+		  "%.1f MiB), BPF maps %.1f MiB",
+		  when, ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
+		  ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6,
+		  rss_kb / 1024.0, MAX(rss_kb, (unsigned long long)ru.ru_maxrss) / 1024.0,
+		  mem / 1048576.0);
 }
 
 int session_collect(struct session *s)
@@ -470,6 +498,7 @@ int session_report(struct session *s, FILE *out, enum report_end end)
 
 	n = report_write(&r, out, end);
 	log_debug("report written in %.1f ms", (now_ns() - t0) / 1e6);
+	session_log_self(s, end == END_NONE ? "after this report" : "after the summary");
 	return n;
 }
 

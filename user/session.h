@@ -164,6 +164,7 @@ void session_tick(struct session *s);
 /* Write the report of the current interval, or the summary (see report_write). */
 /* Print a report or the summary; returns its number of leak suspects (-1: none printed). */
 int session_report(struct session *s, FILE *out, enum report_end end);
+void session_log_self(const struct session *s, const char *when);
 void session_detach(struct session *s);
 
 
