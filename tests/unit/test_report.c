@@ -233,6 +233,34 @@ int main(int argc, char **argv)
 		series_free(&ls);
 	}
 
+	/* The target gone: each site as last seen, carried into the final interval, also
+	 * when the site's samples move to make room for it (sites born one after another:
+	 * their arrays lie side by side, and one that grows moves). */
+	{
+		static struct series cs;
+		static uint64_t pcs[64];
+		bool ok = true;
+
+		series_init(&cs);
+		for (int j = 0; j < 64; j++) {
+			struct site *site;
+			struct sample *sm;
+
+			pcs[j] = 0x7100 + j;
+			series_next_interval(&cs);
+			site = series_site(&cs, VIEW_THREADS, &pcs[j], 1, 0, 0);
+			sm = site_now(&cs, site);
+			sm->live = 1000 + j;
+			sm->created = 5;
+			series_next_interval(&cs);
+			series_carry_forward(&cs, VIEW_THREADS);
+			sm = site_now(&cs, site);
+			ok &= sm->live == 1000 + j && sm->created == 0;
+		}
+		CHECK(ok, "carried forward: the live count as last seen, nothing created");
+		series_free(&cs);
+	}
+
 	out = fopen(argv[1], "w");
 	if (!out) {
 		perror(argv[1]);

@@ -227,12 +227,14 @@ void series_carry_forward(struct series *s, enum view_kind view)
 	for (size_t i = 0; i < s->nsites; i++) {
 		struct site *site = s->sites[i];
 		const struct sample *prev;
-		struct sample *now;
+		struct sample last, *now;
 
 		if (site->view != view || !(prev = site_at(site, cur - 1)))
 			continue;
+		/* A copy: site_now() may move the samples (realloc, older ones dropped). */
+		last = *prev;
 		now = site_now(s, site);
-		*now = *prev;
+		*now = last;
 		/* As last seen: nothing happened since, and it did not age unseen. */
 		now->created = now->freed = now->created_bytes = now->freed_bytes = 0;
 	}
