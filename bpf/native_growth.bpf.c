@@ -1,20 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Growth mode: memory growth attributed to stacks from rare events only, so the
- * target pays nothing per malloc. The events, all in the kernel, none a uprobe:
+ * target pays nothing per malloc:
  *
  *   - the first write to an anonymous page (page_fault_user: a write fault in a
- *     mapping without a file): 4 KiB of resident memory, to the writing stack;
- *   - a new anonymous, accessible mmap while attached: its length, to the mapping
- *     stack; munmap and mremap give back or add to the same stack, and first
- *     writes inside it are not counted again;
- *   - brk moving the heap's end down (trim): counted, not attributed (the growth
- *     it undoes was counted page by page as first writes).
+ *     mapping without a file): 4 KiB of resident memory, charged to the writing
+ *     stack, and remembered per page (the chunks map);
+ *   - memory given back: munmap, madvise(MADV_DONTNEED, MADV_REMOVE),
+ *     brk moving the heap's end down, mremap shrinking or moving: each charged page
+ *     in the range is given back to the stack it is charged to, and a later write
+ *     to it counts again. A page given back before it was charged (memory the
+ *     process held at attach) is remembered as held: writing it again is not growth.
+ *     A page written again without being given back is not counted twice.
  *
- * Most of these happen inside the allocator (malloc writing the header of a fresh
- * chunk, sbrk, its own mmap), in code built without frame pointers, so stacks are
- * unwound with tables user space builds from .eh_frame (user/cfi.c), falling back
- * to frame pointers where there is none.
+ * Mapping calls are seen where they return, in libc's wrappers (uprobes on the
+ * instruction after each `syscall`, placed by user space: only the target traps),
+ * or, for programs that make them without libc (Go, static binaries), at the raw
+ * sys_exit tracepoint (every system call on the machine runs it: it returns after
+ * one load and a compare for any call but these five).
+ *
+ * Most faults happen inside the allocator (malloc writing the header of a fresh
+ * chunk), in code built without frame pointers, so stacks are unwound with tables
+ * user space builds from .eh_frame (user/cfi.c), falling back to frame pointers
+ * where there is none.
  */
 #include "common.bpf.h"
 #include "stacks.bpf.h"
@@ -48,18 +56,25 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__type(key, __u64);
-	__type(value, struct growth_region);
-	__uint(max_entries, 65536);
+	__type(value, struct growth_chunk);
+	__uint(max_entries, 8192);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-} growth_regions SEC(".maps");
+} growth_chunks SEC(".maps");
 
-/* The heap's end before a brk call, between its entry and its exit. */
+/* A chunk of nothing known, to create entries from (never written). */
 struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, __u64);
-} growth_brk_before SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct growth_chunk);
+	__uint(max_entries, 1);
+} growth_chunk_zero SEC(".maps");
+
+/* Mark pages given back before they were charged as held (attached to a running
+ * process: they may be what it held at attach). A program we start held nothing. */
+const volatile bool growth_mark_held = true;
+
+/* The heap's end as last seen (user space starts it from /proc/PID/maps). */
+__u64 growth_brk_end = 0;
 
 /* Set by user space: entries of modules in use (it rewrites them when the maps change). */
 __u32 growth_nmodules = 0;
@@ -216,7 +231,6 @@ static __always_inline void grow(__u64 stack, __u64 bytes)
 }
 
 struct vma_info {
-	__u64 start;
 	bool anon;
 };
 
@@ -225,14 +239,32 @@ static long anon_vma(struct task_struct *task, struct vm_area_struct *vma, void 
 	struct vma_info *v = data;
 
 	v->anon = !vma->vm_file;
-	v->start = vma->vm_start;
 	return 0;
+}
+
+/* The chunk holding key, created (nothing known) when missing; NULL when the map is full. */
+static __always_inline struct growth_chunk *chunk_get(__u64 key)
+{
+	struct growth_chunk *c = bpf_map_lookup_elem(&growth_chunks, &key);
+	__u32 zero = 0;
+	void *z;
+
+	if (c)
+		return c;
+	z = bpf_map_lookup_elem(&growth_chunk_zero, &zero);
+	if (!z)
+		return NULL;
+	bpf_map_update_elem(&growth_chunks, &key, z, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&growth_chunks, &key);
 }
 
 SEC("tp_btf/page_fault_user")
 int BPF_PROG(growth_fault, unsigned long address, struct pt_regs *regs, unsigned long error_code)
 {
 	struct vma_info v = {};
+	struct growth_chunk *c;
+	__u64 page = address >> 12, key = page >> 9, stack, was = 0;
+	__u32 slot = page & (GROWTH_CHUNK_PAGES - 1);
 
 	if (!(error_code & X86_PF_WRITE) || (error_code & X86_PF_INSTR) || !is_target())
 		return 0;
@@ -240,138 +272,282 @@ int BPF_PROG(growth_fault, unsigned long address, struct pt_regs *regs, unsigned
 	bpf_find_vma(bpf_get_current_task_btf(), address, anon_vma, &v, 0);
 	if (!v.anon)
 		return 0;
-	/* A mapping made while attached was counted whole when it was made. */
-	if (bpf_map_lookup_elem(&growth_regions, &v.start))
+	c = bpf_map_lookup_elem(&growth_chunks, &key);
+	if (c)
+		was = c->page[slot];
+	if (was == GROWTH_PAGE_HELD)
+		__sync_fetch_and_add(&growth_counters[GROWTH_CNT_HELD_AGAIN], 1);
+	/* Charged already (written again, or refaulted after reclaim), or held at attach. */
+	if (was)
 		return 0;
+	stack = growth_stack(regs);
 	__sync_fetch_and_add(&growth_counters[GROWTH_CNT_FAULTS], 1);
-	grow(growth_stack(regs), PAGE_SIZE);
+	grow(stack, PAGE_SIZE);
+	c = chunk_get(key);
+	if (!c) {
+		__sync_fetch_and_add(&growth_counters[GROWTH_CNT_PAGES_FULL], 1);
+		return 0;
+	}
+	if (!c->page[slot]) {
+		c->page[slot] = stack ? stack : GROWTH_PAGE_NOSTACK;
+		__sync_fetch_and_add(&c->n, 1);
+	}
 	return 0;
+}
+
+/* What a walk over a range of pages does to each page known in it. */
+enum range_op {
+	RANGE_UNMAP,	 /* gone: charged pages given back, everything forgotten */
+	RANGE_GIVE_BACK, /* released, still mapped: charged pages given back, the rest held */
+	RANGE_MOVE,	 /* mremap: what each page stands for moves to page + delta */
+};
+
+struct range_walk {
+	__u64 lo, hi; /* pages [lo, hi) */
+	__u64 first;  /* first chunk */
+	__u64 delta;  /* RANGE_MOVE, in pages (wrapping) */
+	__u64 key;	    /* the chunk walked, and its pages [s0, s1) in the range */
+	__u32 s0, s1;
+	__u32 op;
+};
+
+/* One page given back to the stack it was charged to. */
+static __always_inline void give_back(__u64 v)
+{
+	__u64 key = v == GROWTH_PAGE_NOSTACK ? 0 : v;
+	struct growth_site *s = bpf_map_lookup_elem(&growth_sites, &key);
+
+	if (s) {
+		__sync_fetch_and_add(&s->releases, 1);
+		__sync_fetch_and_add(&s->released, PAGE_SIZE);
+	}
+}
+
+/* One page to page + delta (the destination keeps what it knows, if anything). */
+static __always_inline void move_page(__u64 page, __u64 v)
+{
+	struct growth_chunk *d = chunk_get(page >> 9);
+	__u32 slot = page & (GROWTH_CHUNK_PAGES - 1);
+
+	if (!d) {
+		__sync_fetch_and_add(&growth_counters[GROWTH_CNT_PAGES_FULL], 1);
+		return;
+	}
+	if (!d->page[slot]) {
+		d->page[slot] = v;
+		__sync_fetch_and_add(&d->n, 1);
+	}
+}
+
+/* What page s of chunk c (the walk's current chunk) stands for, after the walk. */
+static __always_inline void walk_page(struct range_walk *w, struct growth_chunk *c, __u32 s)
+{
+	__u64 v = c->page[s];
+
+	if (!v) {
+		if (w->op == RANGE_GIVE_BACK && growth_mark_held) {
+			c->page[s] = GROWTH_PAGE_HELD;
+			__sync_fetch_and_add(&c->n, 1);
+			__sync_fetch_and_add(&growth_counters[GROWTH_CNT_HELD_GONE], 1);
+		}
+		return;
+	}
+	if (v == GROWTH_PAGE_HELD) {
+		if (w->op == RANGE_GIVE_BACK)
+			return;
+		if (w->op == RANGE_MOVE)
+			move_page((w->key << 9) + s + w->delta, v);
+	} else if (w->op == RANGE_MOVE) {
+		move_page((w->key << 9) + s + w->delta, v);
+	} else {
+		give_back(v);
+	}
+	c->page[s] = 0;
+	__sync_fetch_and_add(&c->n, (__u64)-1);
+}
+
+#define WALK_BATCH 16
+
+/* Pages [16 i, 16 i + 16) of the current chunk, as a bpf_loop() callback (a loop over
+ * 512 pages is more than the verifier follows; 16 unrolled are not). */
+static long batch_step(__u32 i, void *arg)
+{
+	struct range_walk *w = arg;
+	__u32 b = i * WALK_BATCH;
+	struct growth_chunk *c;
+
+	if (b >= w->s1)
+		return 1;
+	if (b + WALK_BATCH <= w->s0)
+		return 0;
+	c = bpf_map_lookup_elem(&growth_chunks, &w->key);
+	if (!c)
+		return 1;
+#pragma unroll
+	for (__u32 j = 0; j < WALK_BATCH; j++) {
+		__u32 s = b + j;
+
+		if (s >= w->s0 && s < w->s1)
+			walk_page(w, c, s & (GROWTH_CHUNK_PAGES - 1));
+	}
+	return 0;
+}
+
+/* The pages of chunk key inside the walk's range. */
+static __always_inline void walk_chunk(struct range_walk *w, __u64 key)
+{
+	__u64 base = key << 9;
+
+	w->key = key;
+	w->s0 = w->lo > base ? w->lo - base : 0;
+	w->s1 = w->hi < base + GROWTH_CHUNK_PAGES ? w->hi - base : GROWTH_CHUNK_PAGES;
+	bpf_loop(GROWTH_CHUNK_PAGES / WALK_BATCH, batch_step, w, 0);
+}
+
+static long chunk_step(__u32 i, void *arg)
+{
+	struct range_walk *w = arg;
+	__u64 key = w->first + i;
+	struct growth_chunk *c;
+
+	if (key << 9 >= w->hi)
+		return 1;
+	c = bpf_map_lookup_elem(&growth_chunks, &key);
+	/* Given back while nothing was known: memory held at attach, maybe. */
+	if (!c && w->op == RANGE_GIVE_BACK && growth_mark_held)
+		c = chunk_get(key);
+	if (!c)
+		return 0;
+	walk_chunk(w, key);
+	c = bpf_map_lookup_elem(&growth_chunks, &key);
+	if (c && !c->n && w->op != RANGE_GIVE_BACK)
+		bpf_map_delete_elem(&growth_chunks, &key);
+	return 0;
+}
+
+/* For ranges of more chunks than walk_range() visits one by one: every chunk known. */
+static long chunk_each(void *map, __u64 *key, struct growth_chunk *c, void *arg)
+{
+	struct range_walk *w = arg;
+
+	if (*key >= w->first && *key << 9 < w->hi)
+		walk_chunk(w, *key);
+	return 0;
+}
+
+/* Chunks visited one by one (16 GiB); a larger range walks the chunks known instead. */
+#define RANGE_CHUNKS_MAX 8192
+
+static __always_inline void walk_range(__u32 op, __u64 addr, __u64 len, __u64 delta)
+{
+	struct range_walk w = {.op = op, .delta = delta};
+	__u64 n;
+
+	if (!len)
+		return;
+	w.lo = addr >> 12;
+	w.hi = (addr + len + PAGE_SIZE - 1) >> 12;
+	w.first = w.lo >> 9;
+	n = ((w.hi - 1) >> 9) - w.first + 1;
+	if (n <= RANGE_CHUNKS_MAX)
+		bpf_loop(n, chunk_step, &w, 0);
+	else
+		bpf_for_each_map_elem(&growth_chunks, chunk_each, &w, 0);
+}
+
+#define MADV_DONTNEED 4
+#define MADV_REMOVE 9
+#define MADV_DONTNEED_LOCKED 24
+
+/*
+ * A mapping call that returned ret, with its first three arguments: what the
+ * pages in its range stand for now. Seen after the call (the instruction after
+ * the `syscall`), so only calls that succeeded count; between the call and here
+ * another thread may write a page just given back, which is then not counted
+ * (an undercount, never a false growth).
+ */
+static __always_inline void mapping_call(__u64 nr, __u64 a0, __u64 a1, __u64 a2, __u64 ret)
+{
+	__u64 end;
+
+	if (ret >= (__u64)-4095 && nr != GROWTH_NR_BRK)
+		return;
+	__sync_fetch_and_add(&growth_counters[GROWTH_CNT_CALLS], 1);
+	switch (nr) {
+	case GROWTH_NR_MMAP:
+		/* A new mapping: whatever was known of its pages is stale (MAP_FIXED
+		 * replaced them, or their unmapping was not seen). */
+		walk_range(RANGE_UNMAP, ret, a1, 0);
+		break;
+	case GROWTH_NR_MUNMAP:
+		walk_range(RANGE_UNMAP, a0, a1, 0);
+		break;
+	case GROWTH_NR_MADVISE:
+		/* MADV_FREE pages stay until the kernel needs them, and a write takes one
+		 * back without a fault: they stay charged (a page reclaimed and written
+		 * again is then not counted twice). */
+		if (a2 == MADV_DONTNEED || a2 == MADV_REMOVE || a2 == MADV_DONTNEED_LOCKED)
+			walk_range(RANGE_GIVE_BACK, a0, a1, 0);
+		break;
+	case GROWTH_NR_MREMAP:
+		/* (old, old_len, new_len) -> where it is now. */
+		if (!a1)
+			break;
+		if (ret != a0) {
+			/* The pages move; beyond new_len they are gone. */
+			walk_range(RANGE_MOVE, a0, a1 < a2 ? a1 : a2,
+				   (ret >> 12) - (a0 >> 12));
+		}
+		if (a2 < a1)
+			walk_range(RANGE_UNMAP, a0 + a2, a1 - a2, 0);
+		break;
+	case GROWTH_NR_BRK:
+		/* The heap's end: pages above a lower end are gone. */
+		end = growth_brk_end;
+		if ((__s64)ret <= 0)
+			break;
+		if (end && ret < end)
+			walk_range(RANGE_UNMAP, (ret + PAGE_SIZE - 1) & ~(__u64)(PAGE_SIZE - 1),
+				   end - ((ret + PAGE_SIZE - 1) & ~(__u64)(PAGE_SIZE - 1)), 0);
+		growth_brk_end = ret;
+		break;
+	}
 }
 
 /*
- * Syscalls through the raw syscall tracepoints: this kernel has no fentry (no
- * ftrace), and these need no trap in the target. They run for every syscall of
- * every process, so is_target() comes first and the rest is a switch on the number.
+ * In libc's wrappers, at the instruction after `syscall` (the cookie says which):
+ * the arguments are still in their registers and rax holds the result. Attached
+ * with the target's PID: only it traps, no is_target() needed beyond the program
+ * check (see native_heap.bpf.c).
  */
-#define NR_MMAP 9
-#define NR_MUNMAP 11
-#define NR_BRK 12
-#define NR_MREMAP 25
-
-SEC("tp_btf/sys_enter")
-int BPF_PROG(growth_sys_enter, struct pt_regs *regs, long id)
+SEC("uprobe")
+int BPF_KPROBE(growth_call)
 {
-	struct task_struct *task;
-	__u64 *before;
-
-	if (id != NR_BRK || !is_target())
+	if (!runs_target_exe())
 		return 0;
-	task = bpf_get_current_task_btf();
-	before = bpf_task_storage_get(&growth_brk_before, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (before)
-		*before = BPF_CORE_READ(task, mm, brk);
+	mapping_call(bpf_get_attach_cookie(ctx), PT_REGS_PARM1(ctx), PT_REGS_PARM2(ctx),
+		     PT_REGS_PARM3(ctx), PT_REGS_RC(ctx));
 	return 0;
 }
 
-static __always_inline void brk_exit(long ret)
-{
-	__u64 *before, now = ret;
+#define GROWTH_NR_MASK                                                                             \
+	((1u << GROWTH_NR_MMAP) | (1u << GROWTH_NR_MUNMAP) | (1u << GROWTH_NR_BRK) |               \
+	 (1u << GROWTH_NR_MREMAP) | (1u << GROWTH_NR_MADVISE))
 
-	before = bpf_task_storage_get(&growth_brk_before, bpf_get_current_task_btf(), 0, 0);
-	if (!before || !*before)
-		return;
-	if (now < *before)
-		__sync_fetch_and_add(&growth_counters[GROWTH_CNT_BRK_SHRUNK], *before - now);
-	*before = 0;
-}
-
-static __always_inline void mmap_exit(struct pt_regs *regs, long ret)
-{
-	struct growth_region r;
-	__u64 addr = ret;
-
-	/* Anonymous and accessible: reservations (PROT_NONE) are not memory yet. */
-	if (ret < 0 || !(BPF_CORE_READ(regs, r10) & MAP_ANONYMOUS) ||
-	    BPF_CORE_READ(regs, dx) == PROT_NONE)
-		return;
-	r.len = (BPF_CORE_READ(regs, si) + PAGE_SIZE - 1) & ~(__u64)(PAGE_SIZE - 1);
-	r.stack = growth_stack(regs);
-	grow(r.stack, r.len);
-	if (bpf_map_update_elem(&growth_regions, &addr, &r, BPF_ANY))
-		__sync_fetch_and_add(&growth_counters[GROWTH_CNT_REGIONS_FULL], 1);
-}
-
-static __always_inline void munmap_exit(struct pt_regs *regs, long ret)
-{
-	__u64 addr, len, gone;
-	struct growth_region *r, rest;
-	struct growth_site *s;
-
-	if (ret != 0)
-		return;
-	addr = BPF_CORE_READ(regs, di);
-	len = (BPF_CORE_READ(regs, si) + PAGE_SIZE - 1) & ~(__u64)(PAGE_SIZE - 1);
-	r = bpf_map_lookup_elem(&growth_regions, &addr);
-	if (!r)
-		return;
-	gone = len < r->len ? len : r->len;
-	s = bpf_map_lookup_elem(&growth_sites, &r->stack);
-	if (s) {
-		__sync_fetch_and_add(&s->releases, 1);
-		__sync_fetch_and_add(&s->released, gone);
-	}
-	/* Unmapping the head of a mapping leaves its tail. */
-	if (gone < r->len) {
-		__u64 tail = addr + gone;
-
-		rest.len = r->len - gone;
-		rest.stack = r->stack;
-		bpf_map_update_elem(&growth_regions, &tail, &rest, BPF_ANY);
-	}
-	bpf_map_delete_elem(&growth_regions, &addr);
-}
-
-/* realloc of a block malloc mmapped: the mapping moves or changes size. */
-static __always_inline void mremap_exit(struct pt_regs *regs, long ret)
-{
-	__u64 old = BPF_CORE_READ(regs, di), addr = ret;
-	__u64 len = (BPF_CORE_READ(regs, dx) + PAGE_SIZE - 1) & ~(__u64)(PAGE_SIZE - 1);
-	struct growth_region *r, moved;
-	struct growth_site *s;
-
-	if (ret < 0)
-		return;
-	r = bpf_map_lookup_elem(&growth_regions, &old);
-	if (!r)
-		return;
-	moved = *r;
-	s = bpf_map_lookup_elem(&growth_sites, &moved.stack);
-	if (s && len > moved.len)
-		__sync_fetch_and_add(&s->bytes, len - moved.len);
-	else if (s && len < moved.len)
-		__sync_fetch_and_add(&s->released, moved.len - len);
-	moved.len = len;
-	if (addr != old)
-		bpf_map_delete_elem(&growth_regions, &old);
-	bpf_map_update_elem(&growth_regions, &addr, &moved, BPF_ANY);
-}
-
+/*
+ * Programs that make these calls without libc (Go, static binaries): the raw
+ * sys_exit tracepoint, which runs for every system call of every process while
+ * attached. The syscall number comes first (one load and a compare: no helper
+ * runs for any other call), is_target() second. This kernel has no fentry.
+ */
 SEC("tp_btf/sys_exit")
 int BPF_PROG(growth_sys_exit, struct pt_regs *regs, long ret)
 {
-	long id;
+	__u64 nr = regs->orig_ax;
 
-	if (!is_target())
+	if (nr > 31 || !((1u << nr) & GROWTH_NR_MASK) || !is_target())
 		return 0;
 	/* The user's registers, arguments included, are as they were at entry. */
-	id = BPF_CORE_READ(regs, orig_ax);
-	if (id == NR_BRK)
-		brk_exit(ret);
-	else if (id == NR_MMAP)
-		mmap_exit(regs, ret);
-	else if (id == NR_MUNMAP)
-		munmap_exit(regs, ret);
-	else if (id == NR_MREMAP)
-		mremap_exit(regs, ret);
+	mapping_call(nr, regs->di, regs->si, regs->dx, ret);
 	return 0;
 }

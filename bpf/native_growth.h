@@ -29,24 +29,44 @@ struct cfi_module {
 
 #define GROWTH_MAX_MODULES 64
 
-/* sites map: key = stack hash; cumulative since attach. */
+/* sites map: key = stack hash (0: no stack); cumulative since attach, in pages. */
 struct growth_site {
-	__u64 events, bytes;	     /* growth */
-	__u64 releases, released;    /* munmap of mappings made from this stack */
+	__u64 events, bytes;	     /* pages charged (first writes) */
+	__u64 releases, released;    /* of those, pages given back (munmap, madvise, trim) */
 };
 
-/* regions map: key = start of an anonymous mapping made while attached. */
-struct growth_region {
-	__u64 len;
-	__u64 stack;
+/*
+ * chunks map: key = address >> GROWTH_CHUNK_SHIFT. What each page of a 2 MiB
+ * chunk of the address space stands for: 0 nothing known, GROWTH_PAGE_HELD given
+ * back before it was charged (memory held at attach: writing it again is not
+ * growth), GROWTH_PAGE_NOSTACK charged without a stack, otherwise the stack hash it
+ * is charged to (always odd).
+ */
+#define GROWTH_CHUNK_SHIFT 21
+#define GROWTH_CHUNK_PAGES 512
+#define GROWTH_PAGE_HELD 2ull
+#define GROWTH_PAGE_NOSTACK 4ull
+
+struct growth_chunk {
+	__u64 n; /* pages not 0 */
+	__u64 page[GROWTH_CHUNK_PAGES];
 };
+
+/* The system calls growth mode follows (x86-64 numbers), as attach cookies too. */
+#define GROWTH_NR_MMAP 9
+#define GROWTH_NR_MUNMAP 11
+#define GROWTH_NR_BRK 12
+#define GROWTH_NR_MREMAP 25
+#define GROWTH_NR_MADVISE 28
 
 enum growth_counter {
-	GROWTH_CNT_FAULTS,
-	GROWTH_CNT_BRK_SHRUNK, /* bytes the heap's end moved down (trimmed): not attributed */
+	GROWTH_CNT_FAULTS,	/* pages charged */
+	GROWTH_CNT_HELD_AGAIN,	/* writes to pages held at attach, given back, not counted */
+	GROWTH_CNT_HELD_GONE,	/* pages held at attach given back (unmapped or released) */
+	GROWTH_CNT_CALLS,	/* mapping calls seen (mmap, munmap, mremap, madvise, brk) */
 	GROWTH_CNT_SITES_FULL,
-	GROWTH_CNT_REGIONS_FULL,
-	GROWTH_CNT_STACK_FULL, /* stack not kept: stacks map full */
+	GROWTH_CNT_PAGES_FULL,	/* pages charged but not followed: chunks map full */
+	GROWTH_CNT_STACK_FULL,	/* stack not kept: stacks map full */
 	GROWTH_CNT__MAX,
 };
 
