@@ -149,6 +149,9 @@ int session_resolve_target(struct session *s, char **launch_path)
 	}
 	s->target.stripped = !mf->elf->has_symtab;
 	s->target.pie = mf->elf->is_dyn;
+	/* Said once the sources are known: a warning, or the reason nothing can be traced. */
+	if (!mf->warned && modfile_problem(mf, s->exe_sym_why, sizeof(s->exe_sym_why)))
+		mf->warned = true;
 	if (!mf->gb)
 		return 0; /* native: the sources that apply will say so */
 	s->target.is_go = true;
@@ -173,8 +176,8 @@ int session_resolve_target(struct session *s, char **launch_path)
 			 go_offsets_newest()->go_minor);
 	if (!mf->gb->pcln) {
 		fatal_set(&s->fatal, EXIT_UNSUPPORTED,
-			  "%s: its Go symbol table (.gopclntab) cannot be read (%s)", s->target.exe,
-			  strerror(-mf->gb->pcln_err));
+			  "cannot read symbols of %s: %s, and every view of a Go program needs it",
+			  s->target.exe, s->exe_sym_why);
 		return -ENOTSUP;
 	}
 	return 0;
@@ -221,7 +224,12 @@ static uint32_t wanted_views(const struct session *s)
 
 static void no_source_error(struct session *s)
 {
-	if (s->cfg->dump)
+	if (s->exe_sym_why[0] && !s->cfg->dump && !s->cfg->views_given)
+		fatal_set(&s->fatal, EXIT_UNSUPPORTED,
+			  "cannot read symbols of %s: %s, and nothing else in it (pid %d) can be "
+			  "traced",
+			  s->target.exe, s->exe_sym_why, s->pid);
+	else if (s->cfg->dump)
 		fatal_set(&s->fatal, EXIT_UNSUPPORTED,
 			  "--dump shows a Go program's goroutines, and %s (pid %d) is %s: "
 			  "leave --dump out to trace it",
@@ -338,6 +346,8 @@ int session_attach(struct session *s)
 		no_source_error(s);
 		return -ENOTSUP;
 	}
+	if (s->exe_sym_why[0])
+		log_warn("cannot read symbols of %s: %s", s->target.exe, s->exe_sym_why);
 
 	/* One object, one load, for all of them; none at all for --dump (memory reads). */
 	if (!s->cfg->dump) {

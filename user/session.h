@@ -115,6 +115,7 @@ struct session {
 	bool exited;	     /* the target has exited: only the BPF maps are left */
 	struct bpf_link *entry_link; /* a program we start: held at its entry point */
 	const char *exe_path; /* file to attach probes to (/proc/PID/exe or the command) */
+	char exe_sym_why[512]; /* why the executable's symbols cannot be read, "" if they can */
 	struct target_info target;
 	struct maps_watch maps; /* the target's executable mappings, read once per interval */
 	struct symbolizer sym;

@@ -10,21 +10,28 @@
  * made of a table plus a moduledata pointing back at it reach the funcdata
  * (inline tree) paths of Go 1.18-1.25 too.
  */
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
+#include <errno.h>
 
 #include "golang/pclntab.h"
+#include "fuzz.h"
 
 #define FUZZ_VADDR 0x400000ull /* link-time address given to the input */
 
-static uint64_t word(const uint8_t *d, size_t size, size_t i)
-{
-	uint64_t v = 0;
+#define word fuzz_word
 
-	if (size >= 8)
-		memcpy(&v, d + (i * 8) % (size - 7), 8);
-	return v;
+/* Frames at pc: a count in 1..max, every string whole, the physical function last. */
+static void frames(const struct gopclntab *t, uint64_t pc, struct goframe *fr, int max)
+{
+	int n = gopclntab_frames(t, pc, fr, max);
+
+	if (n == -ENOENT || n == -EINVAL)
+		return;
+	if (n < 1 || n > max || fr[n - 1].inlined)
+		abort();
+	for (int i = 0; i < n; i++) {
+		fuzz_str(fr[i].func);
+		fuzz_str(fr[i].file);
+	}
 }
 
 static void lookups(const struct gopclntab *t, const uint8_t *d, size_t size)
@@ -40,32 +47,37 @@ static void lookups(const struct gopclntab *t, const uint8_t *d, size_t size)
 
 		if (gopclntab_func_by_index(t, i, &f))
 			continue;
-		gopclntab_func_by_name(t, f.name, &g);
-		gopclntab_frames(t, f.entry, fr, 8);
-		gopclntab_frames(t, f.entry + (f.end - f.entry) / 2, fr, 8);
-		gopclntab_frames(t, f.end - 1, fr, 1 + k % 8);
+		fuzz_str(f.name);
+		gopclntab_func_id(t, f.index);
+		if (!gopclntab_func_by_name(t, f.name, &g) && strcmp(f.name, g.name))
+			abort();
+		frames(t, f.entry, fr, 8);
+		frames(t, f.entry + (f.end - f.entry) / 2, fr, 8);
+		frames(t, f.end - 1, fr, 1 + k % 8);
 		gopclntab_func_at(t, f.end - 1, &g);
 	}
 	/* Arbitrary pcs near text and from the input. */
 	for (size_t k = 0; k < 16; k++) {
 		uint64_t pc = text + (word(d, size, k + 16) & 0xfffff);
 
-		gopclntab_func_at(t, pc, &f);
-		gopclntab_frames(t, pc, fr, 8);
+		if (!gopclntab_func_at(t, pc, &f) && (pc < f.entry || pc >= f.end))
+			abort();
+		frames(t, pc, fr, 8);
 	}
-	gopclntab_frames(t, text - 1, fr, 8);
-	gopclntab_frames(t, UINT64_MAX, fr, 8);
+	frames(t, text - 1, fr, 8);
+	frames(t, UINT64_MAX, fr, 8);
 	gopclntab_func_by_name(t, "runtime.newproc1", &f);
 	gopclntab_func_by_name(t, "", &f);
+	gopclntab_wrapper_id(t);
+	gopclntab_func_id(t, UINT32_MAX);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	uint8_t *buf = malloc(size ? size : 1);
+	uint8_t *buf = fuzz_copy(data, size);
 	struct gopclntab *t;
 	struct gopclntab_region r[2];
 
-	memcpy(buf, data, size);
 	if (!gopclntab_open(&t, buf, size, FUZZ_VADDR)) {
 		lookups(t, buf, size);
 		r[0] = (struct gopclntab_region){NULL, 64, 0};

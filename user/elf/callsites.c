@@ -35,7 +35,8 @@ static int cmp_u64(const void *a, const void *b)
 
 static void set_sort(struct addrset *s)
 {
-	qsort(s->v, s->n, sizeof(*s->v), cmp_u64);
+	if (s->n) /* an empty set has no array: qsort's is declared non-null */
+		qsort(s->v, s->n, sizeof(*s->v), cmp_u64);
 }
 
 static bool set_has(const struct addrset *s, uint64_t a)
@@ -102,6 +103,12 @@ static const char *section_name(struct elf_file *f, const GElf_Shdr *sh)
 	return n ? n : "";
 }
 
+/* Whether a section's bytes lie in the file (by subtraction: the sum can wrap). */
+static bool in_file(const struct elf_file *f, const GElf_Shdr *sh)
+{
+	return sh->sh_offset <= f->size && sh->sh_size <= f->size - sh->sh_offset;
+}
+
 static int32_t rd32(const uint8_t *p)
 {
 	int32_t v;
@@ -125,7 +132,7 @@ static void find_plt_stubs(struct elf_file *f, const struct addrset *got, struct
 		const uint8_t *p;
 
 		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS ||
-		    strncmp(section_name(f, &sh), ".plt", 4) || sh.sh_offset + sh.sh_size > f->size)
+		    strncmp(section_name(f, &sh), ".plt", 4) || !in_file(f, &sh))
 			continue;
 		p = (const uint8_t *)f->map + sh.sh_offset;
 		for (uint64_t i = 0; i + 6 <= sh.sh_size; i++) {
@@ -210,7 +217,7 @@ int callsites_find(struct elf_file *f, const char *const *names, size_t nnames,
 
 		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_PROGBITS ||
 		    !(sh.sh_flags & SHF_EXECINSTR) || !strncmp(section_name(f, &sh), ".plt", 4) ||
-		    sh.sh_offset + sh.sh_size > f->size)
+		    !in_file(f, &sh))
 			continue;
 		p = (const uint8_t *)f->map + sh.sh_offset;
 		for (uint64_t i = 0; i + 6 <= sh.sh_size; i++) {

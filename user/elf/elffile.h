@@ -37,10 +37,21 @@ struct elf_file {
 	int fd;
 	const void *map; /* whole file, read-only */
 	size_t size;
+	bool borrowed;	 /* map is the caller's (elf_open_mem): not unmapped at close */
 	void *elf;	 /* Elf * (libelf), kept opaque here */
 	bool is_dyn;	 /* ET_DYN: PIE executable or shared library */
 	bool has_symtab; /* .symtab present (not stripped) */
 	bool has_debug;	 /* .debug_info present */
+	/*
+	 * Why its symbols cannot be read as they should (section headers or a symbol table
+	 * outside the file, unreadable names), "" when they can: reports say so once.
+	 */
+	char sym_why[200];
+	/* Symbols from PT_DYNAMIC when no symbol table section can be read (ld.so's view). */
+	const void *dsym; /* Elf64_Sym[ndsym], inside map */
+	size_t ndsym;
+	const char *dstr; /* their names, dstrsz bytes inside map */
+	size_t dstrsz;
 	uint64_t dev, ino; /* identity of the file, to share it between mappings */
 	struct elf_segment *segs;
 	size_t nsegs;
@@ -53,6 +64,11 @@ struct elf_file {
 
 /* Open and map path. 0 or -errno; -ENOEXEC when it is not an ELF file. */
 int elf_open(const char *path, struct elf_file **out);
+/*
+ * The same from an ELF image already in memory (tests, fuzzing): data must stay alive,
+ * and writable (libdw may decompress sections in place), until elf_close(). No fd.
+ */
+int elf_open_mem(void *data, size_t size, const char *name, struct elf_file **out);
 void elf_close(struct elf_file *f);
 
 /* 0 or -ENOENT. */

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <elf.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,34 @@ static uint64_t read_uvarint(const uint8_t **p, const uint8_t *end, bool *ok)
 	return 0;
 }
 
+/* The bytes of segment i as the file holds them (filesz), or NULL. */
+static const uint8_t *seg_data(const struct elf_file *f, size_t i, size_t *len)
+{
+	*len = f->segs[i].filesz;
+	return elf_vaddr_ptr(f, f->segs[i].vaddr, *len);
+}
+
+/* The version from a .go.buildinfo at p (len bytes from there on). */
+static void parse_buildinfo(struct gobin *gb, const uint8_t *p, size_t len)
+{
+	const uint8_t *end = p + len;
+	uint64_t n;
+	bool ok;
+
+	if (len < 32 || memcmp(p, buildinfo_magic, sizeof(buildinfo_magic) - 1))
+		return;
+	if (!(p[15] & 2)) {
+		snprintf(gb->version, sizeof(gb->version), "go1.17-or-older");
+		return;
+	}
+	p += 32;
+	n = read_uvarint(&p, end, &ok);
+	if (!ok || n == 0 || n >= sizeof(gb->version) || n > (uint64_t)(end - p))
+		return;
+	memcpy(gb->version, p, n);
+	gb->version[n] = 0;
+}
+
 /*
  * .go.buildinfo: 14-byte magic, pointer size, flags. Since Go 1.18 (flag bit 1) the
  * version string follows the 32-byte header inline, length-prefixed by a uvarint.
@@ -34,26 +63,23 @@ static uint64_t read_uvarint(const uint8_t **p, const uint8_t *end, bool *ok)
 static void read_version(struct gobin *gb)
 {
 	struct elf_section s;
-	const uint8_t *p, *end;
-	uint64_t n;
-	bool ok;
 
-	if (elf_find_section(gb->elf, ".go.buildinfo", &s) || !s.data || s.size < 32)
-		return;
-	p = s.data;
-	end = p + s.size;
-	if (memcmp(p, buildinfo_magic, sizeof(buildinfo_magic) - 1))
-		return;
-	if (!(p[15] & 2)) {
-		snprintf(gb->version, sizeof(gb->version), "go1.17-or-older");
+	if (!elf_find_section(gb->elf, ".go.buildinfo", &s) && s.data) {
+		parse_buildinfo(gb, s.data, s.size);
 		return;
 	}
-	p += 32;
-	n = read_uvarint(&p, end, &ok);
-	if (!ok || n == 0 || n >= sizeof(gb->version) || p + n > end)
-		return;
-	memcpy(gb->version, p, n);
-	gb->version[n] = 0;
+	/* No usable section: the linker puts it 16-aligned at the start of a data segment. */
+	for (size_t i = 0; i < gb->elf->nsegs && !gb->version[0]; i++) {
+		size_t len;
+		const uint8_t *p = seg_data(gb->elf, i, &len);
+
+		for (size_t off = 0; p && off + 32 <= len; off += 16)
+			if (p[off] == 0xff && !memcmp(p + off, buildinfo_magic, 14)) {
+				parse_buildinfo(gb, p + off, len - off);
+				gb->from_segments = true;
+				break;
+			}
+	}
 }
 
 int gobin_parse_minor(const char *v)
@@ -85,6 +111,16 @@ static void attach_moduledata(struct gobin *gb, uint64_t pcln_vaddr)
 			continue;
 		r[n++] = (struct gopclntab_region){s.data, s.size, s.vaddr};
 	}
+	/* No sections to go by: the writable segments (moduledata is in .noptrdata). */
+	for (size_t i = 0; !n && i < gb->elf->nsegs; i++) {
+		size_t len;
+		const uint8_t *p = seg_data(gb->elf, i, &len);
+
+		if (p && (gb->elf->segs[i].flags & PF_W) && len)
+			r[n++] = (struct gopclntab_region){p, len, gb->elf->segs[i].vaddr};
+		if (n == ARRAY_SIZE(names))
+			break;
+	}
 	err = gopclntab_attach_moduledata(gb->pcln, r, n, pcln_vaddr);
 	if (err && !gopclntab_has_inline(gb->pcln))
 		log_debug("%s: Go moduledata not found (%s): inlined frames not expanded",
@@ -102,16 +138,65 @@ static int open_pclntab(struct gobin *gb)
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
 		int err;
 
-		if (elf_find_section(gb->elf, names[i], &pcln) || !pcln.data)
+		if (elf_find_section(gb->elf, names[i], &pcln))
 			continue;
+		if (!pcln.data) {
+			snprintf(gb->pcln_why, sizeof(gb->pcln_why),
+				 "its section %s lies outside the file (%llu bytes at offset %llu, "
+				 "the file has %zu)",
+				 names[i], (unsigned long long)pcln.size,
+				 (unsigned long long)pcln.offset, gb->elf->size);
+			continue;
+		}
 		err = gopclntab_open(&gb->pcln, pcln.data, pcln.size, text_vaddr);
-		if (err)
+		if (err) {
+			snprintf(gb->pcln_why, sizeof(gb->pcln_why),
+				 "its section %s is not a Go symbol table leakscope can read (%s)",
+				 names[i], strerror(-err));
 			return err;
+		}
 		attach_moduledata(gb, pcln.vaddr);
 		gb->wrapper_id = gopclntab_wrapper_id(gb->pcln);
 		return 0;
 	}
 	return -ENOENT;
+}
+
+/*
+ * The table found in the segments, as the runtime finds it through moduledata: its
+ * header (magic, two zero bytes, instruction size, pointer size 8) 8-aligned in a
+ * non-executable segment, opened with the rest of the segment as its extent. Go
+ * 1.18 and later (older tables are older than leakscope supports).
+ */
+static int scan_pclntab(struct gobin *gb)
+{
+	int err = -ENOENT, tries = 0;
+
+	for (size_t i = 0; i < gb->elf->nsegs; i++) {
+		size_t len;
+		const uint8_t *p = seg_data(gb->elf, i, &len);
+
+		if (!p || (gb->elf->segs[i].flags & PF_X))
+			continue;
+		for (size_t off = 0; off + 64 <= len; off += 8) {
+			const uint8_t *h = p + off;
+
+			if (h[1] != 0xff || h[2] != 0xff || h[3] != 0xff || (h[0] != 0xf0 && h[0] != 0xf1) ||
+			    h[4] || h[5] || h[7] != 8)
+				continue;
+			/* A few candidates at most: each costs a pass over its table. */
+			if (++tries > 8)
+				return err;
+			err = gopclntab_open(&gb->pcln, h, len - off, 0);
+			if (err)
+				continue;
+			gb->from_segments = true;
+			attach_moduledata(gb, gb->elf->segs[i].vaddr + off);
+			gb->wrapper_id = gopclntab_wrapper_id(gb->pcln);
+			return 0;
+		}
+	}
+	return err;
 }
 
 static const char *const part_names[] = {"runtime.g", "the heap profile (runtime.bucket)",
@@ -238,6 +323,9 @@ int gobin_open(struct elf_file *elf, struct gobin **out)
 	gb->elf = elf;
 	read_version(gb);
 	gb->pcln_err = open_pclntab(gb);
+	/* Where sections did not lead to a table: a Go binary, or sections that lie. */
+	if (gb->pcln_err && (gb->version[0] || gb->elf->sym_why[0]) && !scan_pclntab(gb))
+		gb->pcln_err = 0;
 	if (gb->pcln_err == -ENOENT && !gb->version[0]) {
 		free(gb);
 		return -ENOEXEC;

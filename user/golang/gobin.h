@@ -30,6 +30,12 @@ struct gobin {
 	const char *offsets_source; /* "DWARF", "table", "table+DWARF", "assumed" */
 	char layout_why[160];	    /* why a part failed its checks, "" if none did */
 	int pcln_err;		    /* why pcln is NULL */
+	char pcln_why[160];	    /* what is wrong with the .gopclntab section, "" if nothing */
+	/*
+	 * The section headers did not lead to the version or the table, and they were
+	 * found in the segments instead (truncated or damaged section headers, sstrip).
+	 */
+	bool from_segments;
 	int wrapper_id;		    /* funcID of compiler-generated wrappers, -1 unknown */
 };
 

@@ -301,7 +301,8 @@ static bool static_without_symbols(struct session *s)
 
 	mf = modfile_get(s->exe_path, &e);
 	return mf && !mf->gb && elf_find_section(mf->elf, ".interp", &sec) &&
-	       !mf->elf->has_symtab && elf_find_symbol(mf->elf, "malloc", &sym);
+	       !mf->elf->has_symtab && !mf->elf->sym_why[0] &&
+	       elf_find_symbol(mf->elf, "malloc", &sym);
 }
 
 static int nsrc_probe(struct session *s, void **state)

@@ -59,6 +59,29 @@ void maps_watch_expect(struct maps_watch *w, const char *open_path)
 		log_news(w, mf, open_path, 0, 0, 0, false);
 }
 
+/*
+ * A file the target maps code from that leakscope cannot open: said once per file
+ * when it is there but unreadable (not ELF, damaged); a vanished one only in debug.
+ */
+static void cannot_open(const struct proc_map *m, const char *path, int err)
+{
+	static struct hmap said; /* {dev, inode} */
+	uint64_t k[2] = {makedev(m->dev_major, m->dev_minor), m->inode};
+	bool created;
+
+	if (err == -ENOENT) {
+		log_debug("cannot open %s (%s): its frames stay unresolved", path, strerror(-err));
+		return;
+	}
+	if (!said.slot_size)
+		hmap_init(&said, sizeof(k), 0);
+	hmap_put(&said, k, &created);
+	if (created)
+		log_warn("cannot read symbols of %s: %s; its frames show as addresses", m->path,
+			 err == -ENOEXEC ? "it is not a 64-bit ELF file leakscope can read"
+					 : strerror(-err));
+}
+
 /* Same mappings as before: nothing to redo. */
 static bool same_as_cur(const struct maps_watch *w, const struct proc_maps *maps)
 {
@@ -120,10 +143,11 @@ int maps_watch_refresh(struct maps_watch *w)
 		path = proc_map_open_path(w->pid, m);
 		c->mf = modfile_get(path, &err);
 		if (!c->mf)
-			log_debug("cannot open %s (%s): its frames stay unresolved", path,
-				  strerror(-err));
+			cannot_open(m, path, err);
 		else if (!elf_load_bias(c->mf->elf, m->start, m->pgoff, &c->bias))
 			c->bias_ok = true;
+		if (c->mf)
+			modfile_warn(c->mf, m->path);
 		if (c->mf)
 			log_news(w, c->mf, path, m->start, m->pgoff, c->bias, c->bias_ok);
 		free(path);

@@ -20,10 +20,20 @@ struct modfile {
 	struct gobin *gb; /* when the file is a Go program */
 	void *dwarf;	  /* Dwarf * (libdw) for file:line, opened on first use */
 	bool dwarf_tried;
+	bool warned; /* "cannot read symbols of" said, or left to the caller (the executable) */
 };
 
 /* Open (or find already open) the file at path. NULL with *err set on failure. */
 struct modfile *modfile_get(const char *path, int *err);
+
+/*
+ * Why the symbols of mf cannot be read as they should (damaged or truncated section
+ * headers, a symbol table outside the file, a Go table found only in the segments), with
+ * what is read instead, into buf; NULL when nothing is wrong.
+ */
+const char *modfile_problem(const struct modfile *mf, char *buf, size_t len);
+/* Once per file: "cannot read symbols of NAME: reason" when modfile_problem() says so. */
+void modfile_warn(struct modfile *mf, const char *name);
 
 /*
  * The function containing link-time address addr: its entry, from .gopclntab in a

@@ -28,18 +28,13 @@ int proc_check(pid_t pid)
 	return 0;
 }
 
-int proc_maps_read(pid_t pid, struct proc_maps *m)
+int proc_maps_parse(FILE *fp, struct proc_maps *m)
 {
-	char path[64], *line = NULL;
+	char *line = NULL;
 	size_t cap = 0, lcap = 0;
-	FILE *fp;
 
 	m->v = NULL;
 	m->n = 0;
-	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-	fp = fopen(path, "re");
-	if (!fp)
-		return errno == ENOENT ? -ESRCH : -errno;
 	while (getline(&line, &lcap, fp) > 0) {
 		struct proc_map e = {0};
 		unsigned long long start, end, pgoff, ino;
@@ -47,7 +42,8 @@ int proc_maps_read(pid_t pid, struct proc_maps *m)
 		int pos = 0;
 
 		if (sscanf(line, "%llx-%llx %4s %llx %x:%x %llu %n", &start, &end, e.perms, &pgoff,
-			   &maj, &min, &ino, &pos) < 7)
+			   &maj, &min, &ino, &pos) < 7 ||
+		    end < start)
 			continue;
 		e.start = start;
 		e.end = end;
@@ -64,8 +60,24 @@ int proc_maps_read(pid_t pid, struct proc_maps *m)
 		m->v[m->n++] = e;
 	}
 	free(line);
-	fclose(fp);
 	return 0;
+}
+
+int proc_maps_read(pid_t pid, struct proc_maps *m)
+{
+	char path[64];
+	FILE *fp;
+	int err;
+
+	m->v = NULL;
+	m->n = 0;
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	fp = fopen(path, "re");
+	if (!fp)
+		return errno == ENOENT ? -ESRCH : -errno;
+	err = proc_maps_parse(fp, m);
+	fclose(fp);
+	return err;
 }
 
 void proc_maps_free(struct proc_maps *m)
@@ -88,21 +100,82 @@ char *proc_map_open_path(pid_t pid, const struct proc_map *m)
 	return xasprintf("/proc/%d/root%s", pid, m->path);
 }
 
+/* A small /proc/PID/NAME file into buf (NUL-terminated); its length, 0 when unreadable. */
+static size_t read_small(pid_t pid, const char *name, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		buf[0] = 0;
+		return 0;
+	}
+	n = read(fd, buf, len - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = 0;
+	return n > 0 ? n : 0;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *b = strrchr(path, '/');
+
+	return b ? b + 1 : path;
+}
+
+/*
+ * The name the process runs as: the basename of its argv[0], as ps and top show it.
+ * Not /proc/PID/exe's: that names the file a symlink led to (Debian's redis-server is
+ * a link to redis-check-rdb), which is what probes are placed in (session.c opens
+ * /proc/PID/exe), not what anyone calls the program. A program that wrote a title
+ * over its arguments ("redis-server *:6379", "nginx: master process ...") is named
+ * by the title's first word when the kernel's own name for it (comm, the file name
+ * it was started by, 15 characters at most) agrees. No argv[0] (a kernel thread, a
+ * zombie, a program that cleared it): comm, else the executable's name.
+ */
 void proc_exe_name(pid_t pid, char *buf, size_t len)
 {
-	char path[64], target[PATH_MAX];
+	char args[4096], comm[64], path[64], target[PATH_MAX];
+	const char *name = NULL;
+	char word[sizeof(args)];
 	ssize_t n;
 
+	read_small(pid, "cmdline", args, sizeof(args));
+	read_small(pid, "comm", comm, sizeof(comm));
+	comm[strcspn(comm, "\n")] = 0;
 	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
 	n = readlink(path, target, sizeof(target) - 1);
-	if (n <= 0) {
+	target[n > 0 ? n : 0] = 0;
+
+	if (args[0] && strchr(args, ' ') && comm[0]) {
+		size_t w = strcspn(args, " ");
+
+		memcpy(word, args, w);
+		word[w] = 0;
+		if (w && word[w - 1] == ':')
+			word[w - 1] = 0;
+		if (!strncmp(base_name(word), comm, strlen(comm)))
+			name = base_name(word);
+	}
+	if (!name && args[0] && *base_name(args))
+		name = base_name(args);
+	if (!name && comm[0])
+		name = comm;
+	if (!name && target[0])
+		name = base_name(target);
+	if (!name) {
 		snprintf(buf, len, "?");
 		return;
 	}
-	target[n] = 0;
 	/* " (deleted)" after an upgrade in place is worth keeping: it explains odd symbols. */
-	const char *base = strrchr(target, '/');
-	snprintf(buf, len, "%s", base ? base + 1 : target);
+	n = strlen(target);
+	if (n > 10 && !strcmp(target + n - 10, " (deleted)") && !strstr(name, " (deleted)"))
+		snprintf(buf, len, "%s (deleted)", name);
+	else
+		snprintf(buf, len, "%s", name);
 }
 
 void proc_cmdline(pid_t pid, char *buf, size_t len)

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 struct proc_map {
@@ -27,8 +28,9 @@ struct proc_maps {
 /* 0, -ESRCH (no such process), -EACCES. */
 int proc_check(pid_t pid);
 
-/* Parse /proc/PID/maps. */
+/* Parse /proc/PID/maps; proc_maps_parse() the same from a stream (tests, fuzzing). */
 int proc_maps_read(pid_t pid, struct proc_maps *m);
+int proc_maps_parse(FILE *fp, struct proc_maps *m);
 void proc_maps_free(struct proc_maps *m);
 
 /*
@@ -38,7 +40,10 @@ void proc_maps_free(struct proc_maps *m);
  */
 char *proc_map_open_path(pid_t pid, const struct proc_map *m);
 
-/* Executable name (basename of /proc/PID/exe's target) into buf. */
+/*
+ * The name the process runs as into buf: argv[0]'s basename (a symlink's name, not
+ * the file it points to), else /proc/PID/comm. Probes use /proc/PID/exe.
+ */
 void proc_exe_name(pid_t pid, char *buf, size_t len);
 /* Full command line, spaces between args, truncated to len. */
 void proc_cmdline(pid_t pid, char *buf, size_t len);
