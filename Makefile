@@ -22,7 +22,7 @@ BPFTOOL ?= bpftool
 
 # Debian packages the build, the demo and the tests need.
 DEB_PKGS := clang llvm libbpf-dev libelf-dev zlib1g-dev libdw-dev libcapstone-dev \
-	bpftool gcc g++ make jq golang-1.19-go
+	bpftool gcc g++ make jq golang-1.19-go libjemalloc2 libtcmalloc-minimal4
 
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers \

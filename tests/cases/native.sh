@@ -6,7 +6,9 @@
 # same target runs plain, statically linked, started by leakscope, in its own mount
 # namespace with its own libc, and with a stripped libc; a C++ target checks
 # demangled names through operator new; a program with its own prefixed allocator
-# checks --alloc-prefix; bad inputs and a target exiting mid-run end cleanly.
+# checks --alloc-prefix; bad inputs and a target exiting mid-run end cleanly. The
+# plain target runs again with Debian's jemalloc and tcmalloc preloaded (redis is
+# built on that jemalloc): the same exact counts, from those allocators' probes.
 source "$LEAKSCOPE_ROOT/tests/lib/testlib.sh"
 source "$LEAKSCOPE_ROOT/tests/lib/gotargets.sh" # wait_for, status_get, within
 
@@ -147,8 +149,8 @@ check_cleak() {
 	# Every allocator function, from the function that called it.
 	local spec caller fn key got exp fns
 	for spec in keep_calloc:calloc:calloc_bytes keep_posix_memalign:posix_memalign:posix_memalign_bytes \
-		keep_aligned_alloc:aligned_alloc:aligned_alloc_bytes keep_memalign:aligned_alloc:memalign_bytes \
-		keep_valloc:valloc:valloc_bytes keep_pvalloc:pvalloc:pvalloc_bytes \
+		keep_aligned_alloc:aligned_alloc:aligned_alloc_bytes keep_memalign:${MEMALIGN_FN:-aligned_alloc}:memalign_bytes \
+		keep_valloc:${VALLOC_FN:-valloc}:valloc_bytes ${NO_PVALLOC:-keep_pvalloc:pvalloc:pvalloc_bytes} \
 		keep_reallocarray:reallocarray:reallocarray_bytes keep_mmap:mmap:mmap_bytes \
 		grow_buffer:realloc:grow_bytes realloc_from_null:realloc:from_null_bytes \
 		try_huge:malloc:huge_kept_bytes; do
@@ -161,7 +163,10 @@ check_cleak() {
 			fail "$name: $fn from $caller" "leakscope $got bytes, target $exp; frame 0 seen: $(allocators "$caller")"
 		fi
 	done
-	# (glibc's memalign and aligned_alloc are one function; it shows as aligned_alloc.)
+	# (glibc's memalign and aligned_alloc are one function; it shows as aligned_alloc.
+	# MEMALIGN_FN names it for allocators where memalign is a function of its own,
+	# VALLOC_FN for those whose valloc symbolizes under another name; NO_PVALLOC
+	# set (to anything but a spec) when the target ran with -no-pvalloc.)
 
 	# realloc: growing, moving into an mmapped chunk and back keeps one block, at
 	# the last realloc; the malloc it started from holds nothing; realloc(p, 0) frees.
@@ -216,6 +221,50 @@ run_cleak() {
 
 run_cleak "native" "$T/cleak"
 run_cleak "native static" "$T/cleak-static"
+
+# Other allocators, preloaded: every function they define is probed in their file
+# (at the first instruction the kernel emulates: jemalloc's malloc starts with a
+# cmp), the rest stays glibc's (jemalloc has no pvalloc, whose glibc block its free
+# could not take: -no-pvalloc). Exact counts, as above.
+jemalloc=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
+tcmalloc=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4
+
+# placement NAME LIB CMD...: -v's probe lines for the functions LIB defines (the
+# target opens it through /proc/PID/map_files/RANGE): malloc and free among them,
+# every one on an instruction the kernel emulates.
+placement() {
+	local name=$1 lib=$2 dir ranges lines n bad
+	shift 2
+	dir=$tmp/$(tr ' /' '__' <<<"$name")
+	mkdir -p "$dir"
+	start "$dir" "$@" -status "$dir/status" || return
+	"$LEAKSCOPE" --suspects off -p "$TPID" -v -o /dev/null 1 1 2>"$dir/err"
+	ranges=$(awk -v l="$(readlink -f "$lib")" '$6 == l { print $1 }' "/proc/$TPID/maps" | paste -sd'|')
+	lines=$(grep -E "native heap: [a-z_]+ in /proc/$TPID/map_files/($ranges): .*probe" "$dir/err")
+	n=$(grep -cE ': (malloc|free) in ' <<<"$lines")
+	bad=$(grep -v ', emulated)$' <<<"$lines")
+	if [ -n "$ranges" ] && [ "$n" = 2 ] && [ -z "$bad" ]; then
+		pass "$name: every probe in $(basename "$lib") on an emulated instruction ($(wc -l <<<"$lines") functions)"
+	else
+		fail "$name: every probe in $(basename "$lib") on an emulated instruction" \
+			"malloc+free lines $n; not emulated: ${bad:-none}; $(grep -c 'native heap' "$dir/err") lines in all"
+	fi
+	kill "$TPID"
+	wait "$TPID" 2>/dev/null
+}
+if [ -e "$jemalloc" ]; then
+	MEMALIGN_FN=memalign NO_PVALLOC=" " run_cleak "native jemalloc" \
+		env LD_PRELOAD="$jemalloc" "$T/cleak" -no-pvalloc
+	placement "native jemalloc" "$jemalloc" env LD_PRELOAD="$jemalloc" "$T/cleak" -no-pvalloc
+else
+	fail "native jemalloc" "$jemalloc missing: apt-get install libjemalloc2 (make deps)"
+fi
+if [ -e "$tcmalloc" ]; then
+	VALLOC_FN=tc_valloc run_cleak "native tcmalloc" env LD_PRELOAD="$tcmalloc" "$T/cleak"
+	placement "native tcmalloc" "$tcmalloc" env LD_PRELOAD="$tcmalloc" "$T/cleak"
+else
+	fail "native tcmalloc" "$tcmalloc missing: apt-get install libtcmalloc-minimal4 (make deps)"
+fi
 
 # Started by leakscope: the probes go in before the program's exec.
 dir=$tmp/launched

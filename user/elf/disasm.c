@@ -39,6 +39,10 @@ static void fill(csh h, const cs_insn *ci, struct insn *in)
 	in->is_call = in_group(h, ci, CS_GRP_CALL);
 	in->is_jmp = ci->id == X86_INS_JMP;
 	in->is_jcc = !in->is_jmp && in_group(h, ci, CS_GRP_JUMP) && ci->id != X86_INS_LJMP;
+	/* jrcxz and loop* branch too, but the kernel only emulates jcc (0x7x, 0x0f 0x8x). */
+	in->jcc_emulable = in->is_jcc && ci->id != X86_INS_JRCXZ && ci->id != X86_INS_JECXZ &&
+			   ci->id != X86_INS_JCXZ && ci->id != X86_INS_LOOP &&
+			   ci->id != X86_INS_LOOPE && ci->id != X86_INS_LOOPNE;
 	in->is_nop = ci->id == X86_INS_NOP;
 	in->is_push = ci->id == X86_INS_PUSH && x->op_count == 1 && x->operands[0].type == X86_OP_REG;
 
@@ -54,10 +58,12 @@ static void fill(csh h, const cs_insn *ci, struct insn *in)
 	}
 	/*
 	 * What arch/x86/kernel/uprobes.c emulates rather than single-steps: push of a
-	 * register, nops, and relative call/jmp/jcc (indirect ones are stepped).
+	 * register, nops, and relative call/jmp/jcc (indirect ones are stepped, and
+	 * so is any branch with a 0x66 operand-size prefix).
 	 */
 	in->emulated = in->is_push || in->is_nop ||
-		       ((in->is_call || in->is_jmp || in->is_jcc) && in->branch_target);
+		       ((in->is_call || in->is_jmp || in->jcc_emulable) && in->branch_target &&
+			ci->detail->x86.prefix[2] != 0x66);
 }
 
 int disasm_each(const void *code, size_t len, uint64_t vaddr,

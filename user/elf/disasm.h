@@ -21,6 +21,7 @@ struct insn {
 	uint64_t rip_ref;	/* absolute address of a RIP-relative memory operand, 0 if none */
 	bool rip_ref_is_load;	/* memory operand read (mov reg, [rip+x]) rather than lea/store */
 	bool is_ret, is_call, is_jmp, is_jcc, is_nop, is_push;
+	bool jcc_emulable; /* a jcc the kernel emulates (not jrcxz or loop) */
 	/* A uprobe here is emulated by the kernel (no single-step): push, nop, jmp, call, jcc. */
 	bool emulated;
 };

@@ -106,27 +106,52 @@ static const char *insn_desc(const struct elf_file *elf, uint64_t vaddr, char *b
 	return buf;
 }
 
+/* The argument registers nat_entry()/nat_free() read for each kind (bpf/native_heap.bpf.c). */
+static uint64_t arg_regs(enum nat_kind kind)
+{
+	switch (kind) {
+	case NAT_MALLOC:
+	case NAT_VALLOC:
+	case NAT_PVALLOC:
+	case NAT_FREE:
+		return DISASM_RDI;
+	case NAT_CALLOC:
+	case NAT_REALLOC:
+		return DISASM_RDI | DISASM_RSI;
+	case NAT_REALLOCARRAY:
+		return DISASM_RDI | DISASM_RSI | DISASM_RDX;
+	case NAT_POSIX_MEMALIGN:
+		return DISASM_RDI | DISASM_RDX;
+	case NAT_MEMALIGN:
+		return DISASM_RSI;
+	case NAT_MMAP:
+		return DISASM_RSI | DISASM_RDX | DISASM_RCX;
+	case NAT_MUNMAP:
+		/* Also rax: its body is `mov eax, 11; syscall; ...`, and a probe after the
+		 * syscall would see an address another thread may already have from mmap. */
+		return DISASM_RDI | DISASM_RSI | DISASM_RAX;
+	default:
+		return ~0ull;
+	}
+}
+
 /*
- * Where a probe on fn goes. With a return probe: the entry, which the kernel
- * requires (it takes the return address from [rsp] there). Entry only: the first
- * instruction the kernel emulates on every path, before the registers read by
- * the BPF program (and rsp) change. munmap also keeps rax: its body is
- * `mov eax, 11; syscall; ...`, and a probe after the syscall would see an address
- * that another thread may already have been handed by mmap.
+ * Where a probe on fn goes: the first instruction the kernel emulates on every
+ * path, before the argument registers read by the BPF program or rsp change
+ * (disasm_first_emulated()). A return probe can sit there too: the kernel takes
+ * the return address from [rsp] when the probe fires, and rsp is still what it
+ * was at the call. jemalloc's malloc starts with `cmp rdi, 0x1000` (which the
+ * kernel single-steps, ~4x the cost) and reaches the `ja` after it; glibc's free,
+ * posix_memalign and memalign start with a test or cmp too. The entry itself
+ * when nothing better qualifies (-v says which).
  */
 static uint64_t probe_vaddr(const struct elf_file *elf, const struct elf_symbol *sym,
 			    enum nat_kind kind)
 {
-	uint64_t mask = DISASM_RDI;
 	size_t len = sym->size ? MIN(sym->size, (uint64_t)64) : 16;
-	const void *code;
+	const void *code = elf_vaddr_ptr(elf, sym->addr, len);
 
-	if (has_return(kind))
-		return sym->addr;
-	if (kind == NAT_MUNMAP)
-		mask |= DISASM_RSI | DISASM_RAX;
-	code = elf_vaddr_ptr(elf, sym->addr, len);
-	return code ? disasm_first_emulated(code, len, sym->addr, mask) : sym->addr;
+	return code ? disasm_first_emulated(code, len, sym->addr, arg_regs(kind)) : sym->addr;
 }
 
 static int attach_one(struct session *s, struct nsrc *n, const char *path,
@@ -196,7 +221,7 @@ static int probe_file(struct session *s, struct nsrc *n, const char *path, struc
 			at = probe_vaddr(mf->elf, &sym, fn->kind);
 			err = attach_one(s, n, path, mf->elf, at, false, fn->kind, name);
 			if (!err && has_return(fn->kind))
-				err = attach_one(s, n, path, mf->elf, sym.addr, true, fn->kind, name);
+				err = attach_one(s, n, path, mf->elf, at, true, fn->kind, name);
 			if (err)
 				return err;
 			probed++;

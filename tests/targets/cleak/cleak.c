@@ -32,6 +32,10 @@
  *	failed_calls ...         (allocations that failed, as they should)
  *	churn_pairs ...
  *
+ * -no-pvalloc leaves pvalloc out (pvalloc_bytes stays 0): under an allocator that
+ * does not define it (jemalloc), glibc's pvalloc serves a block from glibc's heap
+ * that the allocator's free cannot take back.
+ *
  * It exits 0 after -duration seconds with -exit, else waits for SIGTERM.
  * Built by tests/cases/native.sh: gcc -O2 -g -fno-omit-frame-pointer.
  */
@@ -63,6 +67,7 @@ static long calloc_bytes, posix_memalign_bytes, aligned_alloc_bytes, memalign_by
 static long valloc_bytes, pvalloc_bytes, reallocarray_bytes, mmap_bytes;
 static long grow_bytes, from_null_bytes, huge_kept_bytes;
 static const char *phase = "idle";
+static int no_pvalloc;
 
 static void keep(void *p)
 {
@@ -145,6 +150,8 @@ static NOINLINE void keep_valloc(void)
 
 static NOINLINE void keep_pvalloc(void)
 {
+	if (no_pvalloc)
+		return;
 	/* Counted as asked for: leakscope reports requested sizes, not rounded ones. */
 	keep(pvalloc(800));
 	free(pvalloc(800));
@@ -343,6 +350,10 @@ int main(int argc, char **argv)
 
 		if (!strcmp(a, "-exit")) {
 			do_exit = 1;
+			continue;
+		}
+		if (!strcmp(a, "-no-pvalloc")) {
+			no_pvalloc = 1;
 			continue;
 		}
 		if (!v) {
