@@ -19,6 +19,10 @@ shift 2
 : "${FUZZ_ARGS:=}"
 
 [ -d "$dir/seeds" ] || tests/fuzz/seeds.sh "$dir" || exit 1
+# A leak in libdw no caller can free (see the file).
+export LSAN_OPTIONS=suppressions=$PWD/tests/fuzz/lsan.supp:print_suppressions=0
+# Full malloc stacks: libdw has no frame pointers, and the suppression names its function.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-fast_unwind_on_malloc=0}
 mkdir -p "$dir/logs"
 found=0
 for h in "$@"; do

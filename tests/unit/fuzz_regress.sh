@@ -73,8 +73,9 @@ if [ ! -s "$gobin" ] && command -v go >/dev/null 2>&1; then
 		rm -f "$gobin"
 fi
 # The replays must not write their reports where a sanitized suite collects its own.
-export ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:allocator_may_return_null=1
+export ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:allocator_may_return_null=1:fast_unwind_on_malloc=0
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+export LSAN_OPTIONS=suppressions=$root/tests/fuzz/lsan.supp:print_suppressions=0
 pieces=()
 if [ -s "$gobin" ]; then
 	files+=("$gobin")
