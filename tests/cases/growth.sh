@@ -112,6 +112,10 @@ else
 	fail "growth: frames carry file:line" "$(jq -c 'select(.frames[1].func=="remember") | .frames[1]' "$tmp/final.json" | head -1)"
 fi
 
+kill "$tp" 2>/dev/null
+wait "$tp" 2>/dev/null
+tp=
+
 # --- Memory given back with madvise, and how mapping calls are watched ---------
 # tests/targets/cmadvise gives memory back the way jemalloc does (madvise
 # DONTNEED / FREE, written again, flat RSS): none of that is growth; a fresh
