@@ -71,6 +71,44 @@ static void record(struct recorded *s, int intervals)
 	}
 }
 
+/*
+ * The Go heap's trend over recorded GC points, one every 0.2 s, live heaps in KiB:
+ * what report after report would say (dirs[k]: with the first k + 1 points).
+ */
+static void heap_trends(const double *kib, int n, enum trend_dir *dirs)
+{
+	static struct series hs;
+	struct report_ctx rc = {.series = &hs};
+	struct heap_trend t;
+
+	series_init(&hs);
+	series_next_interval(&hs);
+	hs.intervals[0].heap.valid = true;
+	for (int i = 0; i < n; i++) {
+		series_add_gc(&hs, hs.start_mono_ns + (uint64_t)(i + 1) * 200000000ull,
+			      (uint64_t)(kib[i] * 1024), i + 1);
+		dirs[i] = heap_trend_build(&rc, &t) ? t.heap_dir : (enum trend_dir)-1;
+	}
+	series_free(&hs);
+}
+
+/* Deterministic noise in [-1, 1). */
+static double noise(uint32_t *state)
+{
+	*state = *state * 1103515245u + 12345u;
+	return ((*state >> 8) & 0xffff) / 32768.0 - 1;
+}
+
+/* Which of the reports from the k-th on call the heap d (counting them). */
+static int count_dir(const enum trend_dir *dirs, int from, int n, enum trend_dir d)
+{
+	int c = 0;
+
+	for (int i = from; i < n; i++)
+		c += dirs[i] == d;
+	return c;
+}
+
 int main(int argc, char **argv)
 {
 	static struct recorded s;
@@ -259,6 +297,105 @@ int main(int argc, char **argv)
 		}
 		CHECK(ok, "carried forward: the live count as last seen, nothing created");
 		series_free(&cs);
+	}
+
+	/* The Go heap's trend: flat for a steady heap's noise, a dip, a step, a drift of
+	 * a few KiB; growing (shrinking) for a heap that does, also one that starts late. */
+	{
+		enum { N = 60 };
+		double kib[N];
+		enum trend_dir dirs[N];
+		uint32_t st = 7;
+
+		for (int i = 0; i < N; i++)
+			kib[i] = 1500 + 300 * noise(&st); /* 1.2 to 1.8 MiB, about a level */
+		heap_trends(kib, N, dirs);
+		CHECK(dirs[0] == TREND_UNKNOWN && dirs[1] == TREND_UNKNOWN && dirs[2] != TREND_UNKNOWN,
+		      "no trend before three GCs");
+		CHECK(count_dir(dirs, 2, N, TREND_FLAT) == N - 2, "a noisy steady heap: flat in %d of %d",
+		      count_dir(dirs, 2, N, TREND_FLAT), N - 2);
+		for (int i = 0; i < N; i++)
+			kib[i] = (i < 3 ? 1100 : 1600) + 100 * noise(&st); /* a stall early on */
+		heap_trends(kib, N, dirs);
+		CHECK(count_dir(dirs, 2, N, TREND_FLAT) == N - 2,
+		      "a dip at the start, then the level holds: flat in %d of %d",
+		      count_dir(dirs, 2, N, TREND_FLAT), N - 2);
+		for (int i = 0; i < N; i++)
+			kib[i] = 415 + 2.0 * i / N + 0.5 * noise(&st); /* the 415-417 KiB */
+		heap_trends(kib, N, dirs);
+		CHECK(count_dir(dirs, 2, N, TREND_FLAT) == N - 2, "415 to 417 KiB: flat in %d of %d",
+		      count_dir(dirs, 2, N, TREND_FLAT), N - 2);
+		for (int i = 0; i < N; i++)
+			kib[i] = 1000 + 80 * i + 100 * noise(&st); /* 400 KiB/s, noise 200 KiB */
+		heap_trends(kib, N, dirs);
+		CHECK(dirs[N - 1] == TREND_GROWING && count_dir(dirs, 2, N, TREND_SHRINKING) == 0 &&
+			      count_dir(dirs, 20, N, TREND_GROWING) == N - 20,
+		      "a leak of 400 KiB/s: growing from the 20th GC on (%d of %d)",
+		      count_dir(dirs, 20, N, TREND_GROWING), N - 20);
+		for (int i = 0; i < N; i++)
+			kib[i] = 6000 - 80 * i + 100 * noise(&st);
+		heap_trends(kib, N, dirs);
+		CHECK(dirs[N - 1] == TREND_SHRINKING && count_dir(dirs, 2, N, TREND_GROWING) == 0,
+		      "a heap let go of: shrinking");
+		for (int i = 0; i < 5; i++)
+			kib[i] = 1024 * (i + 1);
+		heap_trends(kib, 5, dirs);
+		CHECK(dirs[4] == TREND_GROWING, "1, 2, 3, 4, 5 MiB: growing");
+		for (int i = 0; i < N; i++) /* flat for 30 GCs, then a leak */
+			kib[i] = 1500 + (i < 30 ? 0 : 80 * (i - 30)) + 100 * noise(&st);
+		heap_trends(kib, N, dirs);
+		CHECK(dirs[N - 1] == TREND_GROWING && count_dir(dirs, 2, 30, TREND_FLAT) == 28,
+		      "a leak that starts late: flat before it, growing at the end");
+	}
+
+	/* GROWTH/s claims no growth a row did not have: a pool that rose and fell back
+	 * to nothing tilts a least-squares line up, yet it grew 0; a trickle grows. */
+	{
+		static struct series ps;
+		static const uint64_t pool_pcs[] = {0x8000}, trickle_pcs[] = {0x9000};
+		static const int64_t pool[] = {0, 0, 0, 0, 0, 1, 2, 0, 0};
+		struct report_ctx prc = rc;
+		struct view_info pv[VIEW__MAX] = {0};
+		struct site *ps_pool = NULL;
+		struct view_rows pr;
+
+		series_init(&ps);
+		for (int i = 0; i < (int)(sizeof(pool) / sizeof(pool[0])); i++) {
+			struct sample *sm;
+
+			series_next_interval(&ps);
+			ps.intervals[i].mono_ns = ps.start_mono_ns + (i + 1) * 1000000000ull;
+			ps.intervals[i].seconds = 1.0;
+			ps_pool = series_site(&ps, VIEW_NATIVE_HEAP, pool_pcs, 1, 0, 0);
+			sm = site_now(&ps, ps_pool);
+			sm->live = pool[i] * 16;
+			sm->live_bytes = pool[i] << 20;
+			sm->created = i ? 32 : 0;
+			sm->created_bytes = i ? 1 << 20 : 0;
+			sm = site_now(&ps, series_site(&ps, VIEW_NATIVE_HEAP, trickle_pcs, 1, 0, 0));
+			sm->live = i;
+			sm->live_bytes = 1024 * i;
+			sm->created = i ? 1 : 0;
+			sm->created_bytes = i ? 1024 : 0;
+		}
+		prc.series = &ps;
+		prc.views = pv;
+		pv[VIEW_NATIVE_HEAP].active = true;
+		view_build(&prc, VIEW_NATIVE_HEAP, true, &pr);
+		CHECK(pr.n == 2, "two heap rows, got %zu", pr.n);
+		for (size_t i = 0; i < pr.n; i++) {
+			const struct row *r = &pr.v[i];
+
+			if (r->site == ps_pool)
+				CHECK(r->net_bytes == 0 && r->bytes_slope == 0 && r->slope == 0,
+				      "the pool: net %lld, %f B/s, %f/s", (long long)r->net_bytes,
+				      r->bytes_slope, r->slope);
+			else
+				CHECK(fabs(r->bytes_slope - 1024) < 1e-6 && fabs(r->slope - 1) < 1e-6,
+				      "the trickle: %f B/s, %f/s", r->bytes_slope, r->slope);
+		}
+		view_rows_free(&pr);
+		series_free(&ps);
 	}
 
 	out = fopen(argv[1], "w");

@@ -368,17 +368,42 @@ static double t99(size_t dof)
 /* A trend is not called with less than this share of its level changed over its span. */
 #define TREND_MIN_SHARE 0.02
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The median of v[0..n) (n > 0), reordering v. */
+static double median(double *v, size_t n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 /*
- * What the least-squares slope through n points (x rising) says. Flat unless all of:
- * the slope is clear (Student's t over its standard error, 99 %: a line through
- * points that scatter about a level tilts either way, report after report); the
- * change it implies over the points' span is beyond their own spread about the line
- * (the noise a reader sees); and that change is at least TREND_MIN_SHARE of their
- * mean (a drift of a few KiB on a heap of hundreds is no trend).
+ * What the least-squares slope through n points (x rising) says: growing or
+ * shrinking only when all of these hold, else flat (too few points: unknown).
+ *  - The slope is clear: Student's t over its standard error, 99 %. A line through
+ *    points that scatter about a level tilts either way, report after report.
+ *  - The change it implies over the span is beyond the points' own band: four
+ *    times their noise, sigma estimated robustly from the differences between
+ *    successive points about the line (median |d| / (sqrt(2) * 0.6745)), so
+ *    neither a trend nor one odd GC inflates it. A steady heap's points fill about
+ *    that band; growth smaller than it over the whole window is not told apart.
+ *  - It goes on: the median of the last third of the points is beyond the middle
+ *    third's by more than one sigma, in the slope's direction, and beyond the
+ *    first third's. A dip or a step early in the window (a stall, a warm-up),
+ *    after which the level holds, tilts a line but is no trend.
+ *  - The change is at least TREND_MIN_SHARE of the points' mean (a drift of a few
+ *    KiB on a heap of hundreds is no trend).
  */
 static enum trend_dir trend_dir(const double *x, const double *y, size_t n, double slope)
 {
-	double mx = 0, my = 0, sxx = 0, ssr = 0, rmin = INFINITY, rmax = -INFINITY, change, se;
+	double mx = 0, my = 0, sxx = 0, ssr = 0, change, se, sigma, first, mid, last, *w;
+	size_t third = n / 3;
+	bool clear;
 
 	if (n < 3)
 		return TREND_UNKNOWN;
@@ -386,18 +411,36 @@ static enum trend_dir trend_dir(const double *x, const double *y, size_t n, doub
 		mx += x[i] / n;
 		my += y[i] / n;
 	}
+	w = xmalloc(n * sizeof(*w));
 	for (size_t i = 0; i < n; i++) {
 		double res = y[i] - (my + slope * (x[i] - mx));
 
 		sxx += (x[i] - mx) * (x[i] - mx);
 		ssr += res * res;
-		rmin = MIN(rmin, res);
-		rmax = MAX(rmax, res);
+		if (i)
+			w[i - 1] = fabs(res - (y[i - 1] - (my + slope * (x[i - 1] - mx))));
 	}
 	change = slope * (x[n - 1] - x[0]);
 	se = sxx > 0 ? sqrt(ssr / (n - 2) / sxx) : INFINITY;
-	if (!(fabs(slope) > t99(n - 2) * se) || fabs(change) <= rmax - rmin ||
-	    fabs(change) < TREND_MIN_SHARE * fabs(my))
+	sigma = median(w, n - 1) / (M_SQRT2 * 0.6745);
+	clear = fabs(slope) > t99(n - 2) * se && fabs(change) > 4 * sigma &&
+		fabs(change) >= TREND_MIN_SHARE * fabs(my);
+	if (clear) {
+		memcpy(w, y, third * sizeof(*w));
+		first = median(w, third);
+		memcpy(w, y + third, (n - 2 * third) * sizeof(*w));
+		mid = median(w, n - 2 * third);
+		memcpy(w, y + n - third, third * sizeof(*w));
+		last = median(w, third);
+		if (change < 0) {
+			first = -first;
+			mid = -mid;
+			last = -last;
+		}
+		clear = last - mid > sigma && last > first;
+	}
+	free(w);
+	if (!clear)
 		return TREND_FLAT;
 	return change > 0 ? TREND_GROWING : TREND_SHRINKING;
 }
