@@ -173,6 +173,8 @@ static bool is_wrapper(const struct gsrc *g, uint64_t entry, const char *name)
 	return gobin_is_wrapper(g->gb, entry) || strstr(name, ".gowrap");
 }
 
+static const char *name_from_wrapper(const struct gsrc *g, uint64_t startpc);
+
 /*
  * The function a goroutine runs, from its own stack, the way Go's traceback names
  * its outermost frame: below runtime.goexit is the function it started at; when
@@ -206,6 +208,17 @@ static const char *name_from_stack(const struct gsrc *g, const uint64_t *pcs, in
 		m = gopclntab_frames(g->gb->pcln, pc, fr, ARRAY_SIZE(fr));
 		if (m >= 1)
 			return fr[m - 1].func; /* the function the wrapper called */
+	}
+	/*
+	 * Standing in the wrapper itself: a goroutine not run yet (at the wrapper's first
+	 * instruction), which a busy server has many of. What the wrapper will call, not
+	 * the wrapper's name: that would name the row, and outvote the others.
+	 */
+	if (!k) {
+		const char *target = name_from_wrapper(g, pcs[0]);
+
+		if (target)
+			return target;
 	}
 	return name;
 }
