@@ -1,0 +1,3 @@
+module leakscope/tests/gohttp
+
+go 1.19
