@@ -61,9 +61,27 @@ static __always_inline bool runs_target_exe(void)
 	return ino && ino->i_ino == target_exe_ino && ino->i_sb->s_dev == target_exe_dev;
 }
 
+/*
+ * The process traced, by when it started (its leader's start_boottime, in the window
+ * of the clock tick /proc/PID/stat shows, set by user space): once it exits its PID
+ * may go to another process, even one running the same file. 0: not checked.
+ */
+const volatile __u64 target_start_min __weak = 0;
+const volatile __u64 target_start_max __weak = 0;
+
+static __always_inline bool started_as_target(void)
+{
+	__u64 t;
+
+	if (!target_start_max)
+		return true;
+	t = BPF_CORE_READ(bpf_get_current_task_btf(), group_leader, start_boottime);
+	return t >= target_start_min && t < target_start_max;
+}
+
 static __always_inline bool is_target(void)
 {
-	return current_tgid() == target_tgid && runs_target_exe();
+	return current_tgid() == target_tgid && runs_target_exe() && started_as_target();
 }
 
 /*

@@ -151,6 +151,10 @@ static void wait_until(struct session *s, uint64_t deadline, int exit_fd)
 	}
 }
 
+/*
+ * The process traced has exited. By its pidfd, opened before anything was attached:
+ * once it has, /proc/PID may already be another process that got its PID.
+ */
 static bool target_gone(struct session *s, int exit_fd)
 {
 	struct pollfd pfd = {.fd = exit_fd, .events = POLLIN};
@@ -177,9 +181,12 @@ static bool exe_identity(pid_t pid, dev_t *dev, ino_t *ino)
 /*
  * The target ran exec: the program leakscope traced is gone from the process (its
  * probes, its mappings), and what the new one does is not its. True once, with the
- * new program's name in *what.
+ * new program's name in *what. Not when the process exited (another one may have its
+ * PID, and runs another file): only a process still alive after /proc/PID/exe was
+ * read is the one traced.
  */
-static bool target_execd(struct session *s, dev_t dev, ino_t ino, char *what, size_t len)
+static bool target_execd(struct session *s, int exit_fd, dev_t dev, ino_t ino, char *what,
+			 size_t len)
 {
 	dev_t d;
 	ino_t i;
@@ -192,7 +199,7 @@ static bool target_execd(struct session *s, dev_t dev, ino_t ino, char *what, si
 	n = readlink(path, buf, sizeof(buf) - 1);
 	buf[n > 0 ? n : 0] = 0;
 	snprintf(what, len, "%s", n > 0 ? buf : "another program");
-	return true;
+	return !target_gone(s, exit_fd);
 }
 
 int main(int argc, char **argv)
@@ -236,12 +243,13 @@ int main(int argc, char **argv)
 		if (go_fd < 0)
 			goto out;
 	}
+	/* Before attaching (which takes a while): the process itself, not its PID. */
+	exit_fd = proc_exit_fd(s.pid);
 	if (session_attach(&s))
 		goto out;
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	exit_fd = proc_exit_fd(s.pid);
 	/* --dump: what every goroutine does now, one report, no summary, no baseline. */
 	if (cfg.dump) {
 		maps_watch_refresh(&s.maps);
@@ -300,6 +308,7 @@ int main(int argc, char **argv)
 	next = start + (uint64_t)(cfg.interval_s * 1e9);
 	for (;;) {
 		uint64_t last = next - (uint64_t)(cfg.interval_s * 1e9);
+		bool gone;
 
 		wait_until(&s, MIN(next, deadline), exit_fd);
 		if (interrupted || now_ns() >= deadline) {
@@ -309,14 +318,22 @@ int main(int argc, char **argv)
 				session_report(&s, out, END_NONE);
 			break;
 		}
-		if (have_exe && target_execd(&s, exe_dev, exe_ino, execd, sizeof(execd))) {
+		if (have_exe && !target_gone(&s, exit_fd) &&
+		    target_execd(&s, exit_fd, exe_dev, exe_ino, execd, sizeof(execd))) {
 			/* Its probes went with the old program; the BPF maps hold what it had. */
 			end = END_TARGET_EXEC;
 			session_collect_final(&s);
 			session_report(&s, out, END_NONE);
 			break;
 		}
-		if (target_gone(&s, exit_fd) || session_collect(&s) == -ESRCH) {
+		gone = target_gone(&s, exit_fd) || session_collect(&s) == -ESRCH;
+		if (!gone && target_gone(&s, exit_fd)) {
+			/* It exited while being read: what /proc/PID showed may have been the
+			 * process that got its PID. */
+			series_drop_interval(&s.series);
+			gone = true;
+		}
+		if (gone) {
 			/*
 			 * What happened since the last report is not lost: the BPF maps still
 			 * hold it (what a program had not freed when it exited).

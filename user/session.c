@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -301,6 +302,47 @@ void session_release(struct session *s, int go_fd)
 	}
 }
 
+/*
+ * When the process started, as BPF reads it (the leader's start_boottime, ns): the
+ * clock tick /proc/PID/stat names (USER_HZ, 100 on x86-64), less the boot-time offset
+ * of leakscope's time namespace, which /proc adds. Both 0 when unknown: not checked.
+ */
+static void start_window(pid_t pid, uint64_t *lo, uint64_t *hi)
+{
+	const uint64_t tick = 1000000000ull / 100;
+	char path[64], buf[1024], *p;
+	unsigned long long ticks;
+	long long off_s = 0, off_ns = 0, off;
+	FILE *f;
+	int i;
+	ssize_t n;
+
+	*lo = *hi = 0;
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n > 0 ? n : 0] = 0;
+	/* "PID (COMM) STATE ...": starttime is field 22, the 20th after the name. */
+	p = strrchr(buf, ')');
+	for (i = 0; p && i < 20; i++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p + 1, "%llu", &ticks) != 1)
+		return;
+	f = fopen("/proc/self/timens_offsets", "re");
+	if (f) {
+		while (fgets(buf, sizeof(buf), f))
+			if (sscanf(buf, "boottime %lld %lld", &off_s, &off_ns) == 2)
+				break;
+		fclose(f);
+	}
+	off = off_s * 1000000000ll + off_ns;
+	*lo = ticks * tick - off;
+	*hi = *lo + tick;
+}
+
 int session_attach(struct session *s)
 {
 	uint32_t wanted = wanted_views(s);
@@ -351,6 +393,7 @@ int session_attach(struct session *s)
 
 	/* One object, one load, for all of them; none at all for --dump (memory reads). */
 	if (!s->cfg->dump) {
+		uint64_t lo, hi;
 		struct stat st;
 
 		s->bpf = bpfobj_open(s->pid, s->pidns_dev, s->pidns_ino, s->cfg->max_stacks,
@@ -362,6 +405,10 @@ int session_attach(struct session *s)
 			s->bpf->rodata->target_exe_ino = st.st_ino;
 			s->bpf->rodata->target_exe_dev = (major(st.st_dev) << 20) | minor(st.st_dev);
 		}
+		/* And only in the process that started then (not one that gets its PID). */
+		start_window(s->pid, &lo, &hi);
+		s->bpf->rodata->target_start_min = lo;
+		s->bpf->rodata->target_start_max = hi;
 	}
 	for (int i = 0; i < s->nact; i++) {
 		err = s->act[i].ops->configure(s, s->act[i].state, s->bpf);
