@@ -18,9 +18,9 @@
 #define PROT_NONE 0
 
 /*
- * The target as user space names it: tgid in leakscope's own PID namespace
- * (a sidecar container sees the target through its namespace, not the
- * host's). pidns_ino == 0 means "use host PIDs".
+ * The target as user space names it: tgid in leakscope's own PID namespace (a sidecar
+ * container sees the target through its namespace, not the host's). pidns_ino == 0
+ * means leakscope runs in the root namespace: host PIDs.
  */
 const volatile __u32 target_tgid __weak = 0;
 const volatile __u64 pidns_dev __weak = 0;
@@ -28,13 +28,76 @@ const volatile __u64 pidns_ino __weak = 0;
 
 char LICENSE[] __weak SEC("license") = "GPL";
 
+#define PIDNS_LEVELS 32 /* the kernel's MAX_PID_NS_LEVEL */
+
+/*
+ * pid's number in leakscope's PID namespace, 0 when it has none there (a process
+ * outside it). A pid has a number in its own namespace and in each ancestor, root
+ * first (struct pid's numbers[level]); ours, when it is among them, is at the same
+ * level in every pid that has one. bpf_get_ns_current_pid_tgid() only answers for a
+ * task whose own namespace is ours: not for one in a container nested inside it, and
+ * a global PID in its place could be anyone's (the host's PID 1 is not a container's).
+ */
+static __always_inline __u32 pid_nr_ours(struct pid *pid)
+{
+	unsigned int level = BPF_CORE_READ(pid, level);
+	__u64 numbers = (__u64)pid + bpf_core_field_offset(struct pid, numbers);
+	__u64 upid_size = bpf_core_type_size(struct upid);
+
+	for (unsigned int i = 0; i < PIDNS_LEVELS && i <= level; i++) {
+		struct upid *u = (void *)(numbers + i * upid_size);
+		struct pid_namespace *ns = BPF_CORE_READ(u, ns);
+
+		if (ns && BPF_CORE_READ(ns, ns.inum) == pidns_ino)
+			return BPF_CORE_READ(u, nr);
+	}
+	return 0;
+}
+
+/* The current task's process and thread ids as user space names them; 0 for a process
+ * leakscope cannot see. */
+static __always_inline void current_ids(__u32 *tgid, __u32 *tid)
+{
+	struct bpf_pidns_info ns = {};
+	struct task_struct *task;
+	__u64 id;
+
+	if (!pidns_ino) {
+		id = bpf_get_current_pid_tgid();
+		*tgid = id >> 32;
+		*tid = (__u32)id;
+		return;
+	}
+	/* The common case (a sidecar sharing the target's namespace) in one call. */
+	if (!bpf_get_ns_current_pid_tgid(pidns_dev, pidns_ino, &ns, sizeof(ns))) {
+		*tgid = ns.tgid;
+		*tid = ns.pid;
+		return;
+	}
+	task = bpf_get_current_task_btf();
+	*tgid = pid_nr_ours(BPF_CORE_READ(task, group_leader, thread_pid));
+	*tid = pid_nr_ours(BPF_CORE_READ(task, thread_pid));
+}
+
 static __always_inline __u32 current_tgid(void)
 {
 	struct bpf_pidns_info ns = {};
+	struct task_struct *task;
 
-	if (pidns_ino && !bpf_get_ns_current_pid_tgid(pidns_dev, pidns_ino, &ns, sizeof(ns)))
+	if (!pidns_ino)
+		return bpf_get_current_pid_tgid() >> 32;
+	if (!bpf_get_ns_current_pid_tgid(pidns_dev, pidns_ino, &ns, sizeof(ns)))
 		return ns.tgid;
-	return bpf_get_current_pid_tgid() >> 32;
+	task = bpf_get_current_task_btf();
+	return pid_nr_ours(BPF_CORE_READ(task, group_leader, thread_pid));
+}
+
+/* A task's thread id as user space names it (0: not visible to leakscope). */
+static __always_inline __u32 task_tid_ours(struct task_struct *task)
+{
+	if (!pidns_ino)
+		return BPF_CORE_READ(task, pid);
+	return pid_nr_ours(BPF_CORE_READ(task, thread_pid));
 }
 
 /*

@@ -44,45 +44,11 @@ struct {
 
 __u64 thr_counters[THR_CNT__MAX] = {};
 
-/*
- * The current task as user space names it (see current_tgid()). *in_ns tells
- * whether those are ids in leakscope's PID namespace rather than global ones, so
- * that a new thread's id can be read the same way.
- */
-static __always_inline bool view_current(__u32 *tgid, __u32 *tid, bool *in_ns)
+/* The current task as user space names it (see current_ids()): is it the target's? */
+static __always_inline bool view_current(__u32 *tgid, __u32 *tid)
 {
-	struct bpf_pidns_info ns = {};
-	__u64 id;
-
-	if (pidns_ino && !bpf_get_ns_current_pid_tgid(pidns_dev, pidns_ino, &ns, sizeof(ns))) {
-		*tgid = ns.tgid;
-		*tid = ns.pid;
-		*in_ns = true;
-		return *tgid == target_tgid;
-	}
-	id = bpf_get_current_pid_tgid();
-	*tgid = id >> 32;
-	*tid = (__u32)id;
-	*in_ns = false;
-	return *tgid == target_tgid;
-}
-
-/* A task's id at the level of its own PID namespace, or its global id. */
-static __always_inline __u32 view_tid_of(struct task_struct *task, bool in_ns)
-{
-	struct pid *pid;
-	unsigned int level;
-	int nr = 0;
-
-	if (!in_ns)
-		return BPF_CORE_READ(task, pid);
-	/* A new thread shares its creator's namespace, which is ours when in_ns. */
-	pid = BPF_CORE_READ(task, thread_pid);
-	level = BPF_CORE_READ(pid, level);
-	bpf_probe_read_kernel(&nr, sizeof(nr),
-			      (void *)pid + bpf_core_field_offset(struct pid, numbers) +
-				      (__u64)level * bpf_core_type_size(struct upid));
-	return nr;
+	current_ids(tgid, tid);
+	return *tgid && *tgid == target_tgid;
 }
 
 static __always_inline void site_count(const struct thr_site_key *k, bool created)
@@ -154,9 +120,8 @@ int BPF_PROG(thr_newtask, struct task_struct *task, __u64 clone_flags)
 	__u32 ktid = (__u32)bpf_get_current_pid_tgid(), tgid, tid;
 	struct thr_thread t = {};
 	struct thr_pending *p;
-	bool in_ns;
 
-	if (!(clone_flags & CLONE_THREAD) || !view_current(&tgid, &tid, &in_ns))
+	if (!(clone_flags & CLONE_THREAD) || !view_current(&tgid, &tid))
 		return 0;
 	p = bpf_map_lookup_elem(&thr_creators, &ktid);
 	if (p) {
@@ -183,7 +148,8 @@ int BPF_PROG(thr_newtask, struct task_struct *task, __u64 clone_flags)
 		__sync_fetch_and_add(&thr_counters[THR_CNT_NO_PROBE], 1);
 	}
 	t.created_ns = bpf_ktime_get_ns();
-	tid = view_tid_of(task, in_ns);
+	/* In the creator's PID namespace (a thread cannot be made in another), so seen by us. */
+	tid = task_tid_ours(task);
 	if (bpf_map_update_elem(&thr_threads, &tid, &t, BPF_ANY))
 		__sync_fetch_and_add(&thr_counters[THR_CNT_MAP_FULL], 1);
 	site_count(&t.site, true);
@@ -198,9 +164,8 @@ int BPF_PROG(thr_exit, struct task_struct *task)
 	__u32 ktid = (__u32)bpf_get_current_pid_tgid(), tgid, tid;
 	struct thr_site_key site;
 	struct thr_thread *t;
-	bool in_ns;
 
-	if (!view_current(&tgid, &tid, &in_ns))
+	if (!view_current(&tgid, &tid))
 		return 0;
 	bpf_map_delete_elem(&thr_creators, &ktid);
 	t = bpf_map_lookup_elem(&thr_threads, &tid);

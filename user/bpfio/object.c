@@ -27,6 +27,8 @@ static void load_error(struct fatal *f, int err)
 			  strerror(-err));
 }
 
+#define PIDNS_ROOT_INO 0xEFFFFFFCu
+
 struct leakscope_bpf *bpfobj_open(pid_t tgid, uint64_t pidns_dev, uint64_t pidns_ino,
 				  uint32_t max_stacks, struct fatal *f)
 {
@@ -46,8 +48,15 @@ struct leakscope_bpf *bpfobj_open(pid_t tgid, uint64_t pidns_dev, uint64_t pidns
 		if (!bpf_map__is_internal(m))
 			bpf_map__set_autocreate(m, false);
 	skel->rodata->target_tgid = tgid;
-	skel->rodata->pidns_dev = pidns_dev;
-	skel->rodata->pidns_ino = pidns_ino;
+	/*
+	 * The root PID namespace (its inode number is fixed: PROC_PID_INIT_INO) names
+	 * processes by their global ids, which BPF reads in one call; any other one by the
+	 * ids it gives them (bpf/common.bpf.h, pid_nr_ours()).
+	 */
+	if (pidns_ino != PIDNS_ROOT_INO) {
+		skel->rodata->pidns_dev = pidns_dev;
+		skel->rodata->pidns_ino = pidns_ino;
+	}
 	bpfobj_use_map(skel->maps.stacks, max_stacks);
 	bpfobj_use_map(skel->maps.stack_scratch, 0);
 	return skel;

@@ -17,8 +17,9 @@ struct bpf_map;
 struct fatal;
 
 /*
- * Open the object for target tgid (as seen from PID namespace pidns_dev/ino; 0 for
- * the host's), with room for max_stacks stacks. NULL with *f set on failure.
+ * Open the object for target tgid as seen from PID namespace pidns_dev/ino (leakscope's
+ * own: a sidecar's, or the host's), with room for max_stacks stacks. NULL with *f set
+ * on failure.
  */
 struct leakscope_bpf *bpfobj_open(pid_t tgid, uint64_t pidns_dev, uint64_t pidns_ino,
 				  uint32_t max_stacks, struct fatal *f);
