@@ -3,7 +3,8 @@
 #   make            build build/leakscope and build/leakscope-static (one file to deploy)
 #   make demo       install missing packages, build, trace the bundled leaking demo
 #   make test       install missing packages, build, run the whole test suite
-#   make bench      overhead benchmarks (ratios traced/untraced, ours/peer)
+#   make bench      overhead benchmarks (ratios traced/untraced, ours/peer; installs
+#                   redis, nginx, wrk and bpftrace to measure with; BENCH=NAME, BENCH_QUICK=1)
 #   make deps       only install missing Debian packages (needs root)
 #   make install    copy build/leakscope to $(PREFIX)/sbin
 #   make fuzz       build the fuzz harnesses (clang), run each for FUZZ_SECONDS
@@ -123,9 +124,15 @@ else
 	@LEAKSCOPE_BUILD=$(abspath $(BUILD)) tests/run.sh
 endif
 
+# What make bench measures against and with: the peer (bpftrace), real servers and a
+# load generator. make bench BENCH="redis nginx" runs only those; BENCH_QUICK=1 is short.
+BENCH_PKGS := bpftrace redis-server redis-tools nginx-light wrk
+BENCH ?=
+
 bench: deps
+	@tools/deps.sh $(BENCH_PKGS)
 	@$(MAKE) --no-print-directory all
-	@tests/bench/run.sh
+	@LEAKSCOPE_BUILD=$(abspath $(BUILD)) tests/bench/run.sh $(BENCH)
 
 # Ten minutes against churning targets: leakscope's RSS and BPF memory over time.
 soak: deps

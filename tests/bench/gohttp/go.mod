@@ -1,0 +1,3 @@
+module leakscope/bench/gohttp
+
+go 1.19
