@@ -235,6 +235,36 @@ static int parse_frame(char **f, int n, struct oframe *o)
 	return 0;
 }
 
+static void oframe_free(struct oframe *f)
+{
+	free(f->func);
+	free(f->file);
+}
+
+/* What read_oracle() allocated (the suite runs under LeakSanitizer with SANITIZE=1). */
+static void oracle_free(struct oracle *o)
+{
+	for (size_t i = 0; i < o->nfuncs; i++)
+		free(o->funcs[i].name);
+	for (size_t i = 0; i < o->nstacks; i++) {
+		struct ostack *st = &o->stacks[i];
+
+		for (size_t k = 0; k < st->npcs; k++)
+			oframe_free(&st->per_pc[k]);
+		for (size_t k = 0; k < st->nfull; k++)
+			oframe_free(&st->full[k]);
+		free(st->label);
+		free(st->pcs);
+		free(st->per_pc);
+		free(st->full);
+	}
+	for (size_t i = 0; i < o->nsweep; i++)
+		oframe_free(&o->sweep[i].f);
+	free(o->funcs);
+	free(o->stacks);
+	free(o->sweep);
+}
+
 static int read_oracle(const char *path, struct oracle *o)
 {
 	FILE *fp = fopen(path, "r");
@@ -664,6 +694,7 @@ int main(int argc, char **argv)
 
 	gopclntab_close(bare);
 	gopclntab_close(t);
+	oracle_free(&o);
 	printf("test_gopclntab: %ld checks, %ld failures\n", total_checks, total_failures);
 	return total_failures ? 1 : 0;
 }
