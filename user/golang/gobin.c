@@ -43,6 +43,10 @@ static void parse_buildinfo(struct gobin *gb, const uint8_t *p, size_t len)
 
 	if (len < 32 || memcmp(p, buildinfo_magic, sizeof(buildinfo_magic) - 1))
 		return;
+	/* The pointer size follows: the magic alone is a string any C program may hold
+	 * (leakscope's own, NUL-terminated and 16-aligned, read as a Go 1.17 header). */
+	if (p[14] != 4 && p[14] != 8)
+		return;
 	if (!(p[15] & 2)) {
 		snprintf(gb->version, sizeof(gb->version), "go1.17-or-older");
 		return;
