@@ -112,7 +112,8 @@ static void print_states(FILE *out, const struct site *site)
 	int n = MIN(site->nstates, 16), shown = 0;
 	int64_t rest = 0;
 
-	memcpy(st, site->states, n * sizeof(*st));
+	if (n) /* a site without states has no array: memcpy's source is declared non-null */
+		memcpy(st, site->states, n * sizeof(*st));
 	for (int i = 0; i < n; i++)
 		for (int j = i + 1; j < n; j++)
 			if (st[j].n > st[i].n) {
