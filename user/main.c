@@ -109,7 +109,8 @@ static int preflight(struct fatal *f)
 	if (!(caps & sys_admin) && !((caps & bpf) && (caps & perfmon))) {
 		fatal_set(f, EXIT_PERMISSION,
 			  "not permitted to load BPF programs: run leakscope as root (sudo), or "
-			  "give it CAP_BPF, CAP_PERFMON and CAP_SYS_PTRACE");
+			  "give it CAP_SYS_ADMIN and CAP_SYS_PTRACE (CAP_BPF and CAP_PERFMON "
+			  "instead of CAP_SYS_ADMIN place no uprobe on Linux 6.16 and later)");
 		return -EPERM;
 	}
 	if (!(caps & ptrace) && geteuid() != 0) {
@@ -121,6 +122,14 @@ static int preflight(struct fatal *f)
 	/* The override exists so the test suite can exercise this message. */
 	if (!btf)
 		btf = "/sys/kernel/btf/vmlinux";
+	if (access(btf, R_OK) && access("/sys/kernel", F_OK)) {
+		/* A container or chroot without sysfs, not a kernel without BTF. */
+		fatal_set(f, EXIT_KERNEL,
+			  "/sys is not mounted here: leakscope reads /sys/kernel/btf/vmlinux, "
+			  "/sys/bus/event_source/devices/uprobe and /sys/devices/system/cpu "
+			  "(mount sysfs, read-only is enough)");
+		return -ENOENT;
+	}
 	if (access(btf, R_OK)) {
 		fatal_set(f, EXIT_KERNEL,
 			  "this kernel has no BTF (%s missing): leakscope needs a kernel built "

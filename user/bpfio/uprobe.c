@@ -7,6 +7,24 @@
 #include "elf/elffile.h"
 #include "lib/util.h"
 
+int uprobe_err_status(int err)
+{
+	return err == -EACCES || err == -EPERM ? EXIT_PERMISSION : EXIT_KERNEL;
+}
+
+/*
+ * The perf uprobe PMU asks for CAP_SYS_ADMIN again since the fix for CVE-2025-38466
+ * (Linux 6.16, and 6.15.7, 6.12.39, 6.6.99, 6.1.146, 5.15.189, 5.10.240): CAP_BPF and
+ * CAP_PERFMON no longer place a uprobe there, and the refusal is EACCES.
+ */
+const char *uprobe_err_hint(int err)
+{
+	if (err != -EACCES && err != -EPERM)
+		return "";
+	return " (uprobes need CAP_SYS_ADMIN on Linux 6.16 and on stable kernels since July "
+	       "2025: run leakscope as root or give it CAP_SYS_ADMIN and CAP_SYS_PTRACE)";
+}
+
 struct bpf_link *uprobe_attach(pid_t pid, struct bpf_program *prog, const char *path,
 			       const struct elf_file *elf, uint64_t vaddr, uint64_t cookie,
 			       const char *what, struct fatal *f)
@@ -29,12 +47,11 @@ struct bpf_link *uprobe_attach(pid_t pid, struct bpf_program *prog, const char *
 	if (!l) {
 		err = -errno;
 		if (f)
-			fatal_set(f, err == -EPERM ? EXIT_PERMISSION : EXIT_KERNEL,
-				  "cannot attach a uprobe to %s in %s: %s", what, path,
-				  strerror(-err));
+			fatal_set(f, uprobe_err_status(err), "cannot attach a uprobe to %s in %s: %s%s",
+				  what, path, strerror(-err), uprobe_err_hint(err));
 		else
-			log_warn("cannot attach a uprobe to %s in %s: %s", what, path,
-				 strerror(-err));
+			log_warn("cannot attach a uprobe to %s in %s: %s%s", what, path,
+				 strerror(-err), uprobe_err_hint(err));
 		return NULL;
 	}
 	log_debug("%s probed at 0x%llx (file offset 0x%llx) in %s", what,

@@ -21,4 +21,12 @@ struct bpf_link *uprobe_attach(pid_t pid, struct bpf_program *prog, const char *
 			       const struct elf_file *elf, uint64_t vaddr, uint64_t cookie,
 			       const char *what, struct fatal *f);
 
+/*
+ * For a uprobe the kernel refused (-EACCES, -EPERM): the exit status (EXIT_PERMISSION)
+ * and what to do, to append to the message (" (uprobes need CAP_SYS_ADMIN ...)"); for
+ * any other error EXIT_KERNEL and "".
+ */
+int uprobe_err_status(int err);
+const char *uprobe_err_hint(int err);
+
 #endif
