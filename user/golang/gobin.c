@@ -68,11 +68,18 @@ static void read_version(struct gobin *gb)
 {
 	struct elf_section s;
 
-	if (!elf_find_section(gb->elf, ".go.buildinfo", &s) && s.data) {
-		parse_buildinfo(gb, s.data, s.size);
-		return;
+	if (!elf_find_section(gb->elf, ".go.buildinfo", &s)) {
+		if (s.data) {
+			parse_buildinfo(gb, s.data, s.size);
+			return;
+		}
+	} else if (!gb->elf->sym_why[0]) {
+		return; /* section headers that can be read, and none: not Go */
 	}
-	/* No usable section: the linker puts it 16-aligned at the start of a data segment. */
+	/*
+	 * The section outside the file, or section headers that cannot be read: the linker
+	 * puts it 16-aligned at the start of a data segment.
+	 */
 	for (size_t i = 0; i < gb->elf->nsegs && !gb->version[0]; i++) {
 		size_t len;
 		const uint8_t *p = seg_data(gb->elf, i, &len);
