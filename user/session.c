@@ -125,8 +125,8 @@ int session_resolve_target(struct session *s, char **launch_path)
 		}
 		if (err) {
 			fatal_set(&s->fatal, EXIT_PERMISSION,
-				  "cannot read process %d (%s): run leakscope as root", cfg->pid,
-				  strerror(-err));
+				  "cannot read process %d (%s): run leakscope as root, with "
+				  "CAP_SYS_PTRACE", cfg->pid, strerror(-err));
 			return err;
 		}
 		s->pid = cfg->pid;
