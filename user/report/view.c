@@ -221,10 +221,17 @@ static void fill_session(const struct report_ctx *rc, struct row *r)
 	r->bytes_slope = growth_slope(ss.bytes_slope, r->now.live_bytes - r->live_bytes_first);
 }
 
+/*
+ * The style of the view being sorted: every row of a sort is of one view, and
+ * reading it through each row's site costs a cache miss per comparison (most of a
+ * report's time with 100,000 rows).
+ */
+static enum view_style sort_style;
+
 /* The number a row is ranked by, for the interval or for the session. */
 static double rank_key(const struct row *r, bool summary)
 {
-	switch (view_desc(r->site->view)->style) {
+	switch (sort_style) {
 	case STYLE_BYTES:
 		return summary ? r->bytes_slope : r->net_bytes;
 	case STYLE_RATE:
@@ -237,7 +244,7 @@ static double rank_key(const struct row *r, bool summary)
 /* Among equal growth: what holds the most, then what is busiest. */
 static double hold_key(const struct row *r)
 {
-	return view_desc(r->site->view)->style == STYLE_BYTES ? r->now.live_bytes : r->now.live;
+	return sort_style == STYLE_BYTES ? r->now.live_bytes : r->now.live;
 }
 
 static int cmp_keys(double kx, double ky)
@@ -334,6 +341,7 @@ void view_build(const struct report_ctx *rc, enum view_kind view, bool summary,
 		out->n++;
 	}
 	out->tot.nsites = out->n;
+	sort_style = view_desc(view)->style;
 	qsort(out->v, out->n, sizeof(*out->v), summary ? cmp_rows_summary : cmp_rows);
 	out->shown = rc->opts.top > 0 ? MIN(out->n, (size_t)rc->opts.top) : out->n;
 	for (size_t i = 0; i < out->shown; i++) {
