@@ -103,6 +103,8 @@ static int preflight(struct fatal *f)
 {
 	const char *btf = getenv("LEAKSCOPE_SYSFS_BTF");
 	uint64_t caps = cap_effective();
+	char self[32];
+	ssize_t n;
 	const uint64_t sys_admin = 1ull << 21, ptrace = 1ull << 19, perfmon = 1ull << 38,
 		       bpf = 1ull << 39;
 
@@ -118,6 +120,23 @@ static int preflight(struct fatal *f)
 			  "not permitted to read other processes' memory: run leakscope as root, "
 			  "or give it CAP_SYS_PTRACE");
 		return -EPERM;
+	}
+	/*
+	 * PIDs go to the kernel (perf_event_open, pidfd_open, process_vm_readv) in
+	 * leakscope's PID namespace, and are read from /proc: a /proc of another namespace
+	 * (unshare --pid without --mount-proc) names other processes by them.
+	 */
+	n = readlink("/proc/self", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = 0;
+		if (atol(self) != getpid()) {
+			fatal_set(f, EXIT_NO_TARGET,
+				  "/proc here is another PID namespace's (it names leakscope %s, its "
+				  "own namespace %d): mount /proc for this one (unshare --mount-proc, "
+				  "or the container's own)",
+				  self, (int)getpid());
+			return -EINVAL;
+		}
 	}
 	/* The override exists so the test suite can exercise this message. */
 	if (!btf)

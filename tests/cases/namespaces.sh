@@ -146,6 +146,7 @@ launch() {
 		# shellcheck disable=SC2086
 		${DECOY[$name]} -status "$dir/decoy.status" >"$dir/decoy.out" 2>&1 &
 		d=$!
+		disown $d # killed at the end of its wave, and no job notice then
 		pids+=($d)
 		wait_for 10 grep -q 'ready 1' "$dir/decoy.status" && kill -USR1 $d
 		echo $d >"$dir/decoy"
@@ -356,4 +357,15 @@ for r in "${runs[@]}"; do
 	fi
 	"check_$name" "$label" "$dir"
 done
+
+# A PID namespace whose /proc is still the host's: the PIDs it shows name other processes
+# there, so leakscope refuses in one line (exit 3) rather than trace the wrong one.
+unshare --pid --fork "$LEAKSCOPE" --suspects off -p 1 1 1 >"$tmp/wrongproc.out" 2>"$tmp/wrongproc.err"
+rc=$?
+if [ $rc = 3 ] && [ "$(wc -l <"$tmp/wrongproc.err")" = 1 ] &&
+	grep -q "^leakscope: error: /proc here is another PID namespace's .*unshare --mount-proc" "$tmp/wrongproc.err"; then
+	pass "namespaces: a /proc of another PID namespace is refused in one line, exit 3"
+else
+	fail "namespaces: a /proc of another PID namespace is refused" "exit $rc: $(head -3 "$tmp/wrongproc.err")"
+fi
 testlib_status
