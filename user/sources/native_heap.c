@@ -25,6 +25,7 @@
 #include "bpfio/mapdump.h"
 #include "bpfio/object.h"
 #include "bpfio/stackstore.h"
+#include "bpfio/uprobe.h"
 #include "elf/callsites.h"
 #include "elf/disasm.h"
 #include "leakscope.skel.h"
@@ -171,8 +172,8 @@ static int attach_one(struct session *s, struct nsrc *n, const char *path,
 	if (!l) {
 		int err = -errno;
 
-		log_warn("native heap: cannot attach a uprobe to %s in %s: %s", what, path,
-			 strerror(-err));
+		log_warn("native heap: cannot attach a uprobe to %s in %s: %s%s", what, path,
+			 strerror(-err), uprobe_err_hint(err));
 		return err;
 	}
 	links_add(&n->links, l);
@@ -390,8 +391,8 @@ static int nsrc_attach(struct session *s, void *state)
 	}
 	err = scan_files(s, n, false);
 	if (err < 0) {
-		fatal_set(&s->fatal, err == -EPERM ? EXIT_PERMISSION : EXIT_KERNEL,
-			  "cannot attach the native heap probes: %s", strerror(-err));
+		fatal_set(&s->fatal, uprobe_err_status(err), "cannot attach the native heap probes: %s",
+			  strerror(-err));
 		return err;
 	}
 	n->nfuncs = err;
