@@ -455,7 +455,7 @@ int session_attach(struct session *s)
 void session_log_self(const struct session *s, const char *when)
 {
 	struct rusage ru;
-	unsigned long long rss_kb = 0;
+	unsigned long long rss_kb = 0, run_delay_ns = 0;
 	uint64_t mem = 0;
 	int nmaps = 0;
 
@@ -463,12 +463,14 @@ void session_log_self(const struct session *s, const char *when)
 		return;
 	getrusage(RUSAGE_SELF, &ru);
 	file_field("/proc/self/status", "VmRSS: %llu kB", &rss_kb);
+	/* Time runnable but not running: on a loaded machine, what stretches wall times. */
+	file_field("/proc/self/schedstat", "%*llu %llu", &run_delay_ns);
 	if (s->bpf)
 		mem = bpfobj_memory(s->bpf, &nmaps);
-	log_debug("leakscope itself %s: CPU %.2f s user + %.2f s system, RSS %.1f MiB (peak "
-		  "%.1f MiB), BPF maps %.1f MiB",
+	log_debug("leakscope itself %s: CPU %.2f s user + %.2f s system (%.2f s more waiting "
+		  "for a CPU), RSS %.1f MiB (peak %.1f MiB), BPF maps %.1f MiB",
 		  when, ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
-		  ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6,
+		  ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6, run_delay_ns / 1e9,
 		  rss_kb / 1024.0, MAX(rss_kb, (unsigned long long)ru.ru_maxrss) / 1024.0,
 		  mem / 1048576.0);
 }

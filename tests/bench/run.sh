@@ -408,6 +408,7 @@ bench_redis() {
 		kill -0 $srv 2>/dev/null || { echo "redis: redis-server did not start ($B/redis.log)"; return 1; }
 		sleep 0.1
 	done
+	kill -0 $srv 2>/dev/null || { echo "redis: port $RPORT is taken (BENCH_REDIS_PORT)"; return 1; }
 	lib=$(alloc_lib $srv)
 	echo "redis: $(redis-server --version | awk '{ print $1, $2, $3 }'), persistence off, port $RPORT;" \
 		"redis-benchmark -c 50 -r 100000 -n $RN per test; $SROUNDS rounds; malloc from $lib"
@@ -533,15 +534,15 @@ scale_reports() {
 	/interval [0-9]+ collected in/ { for (i = 1; i <= NF; i++) if ($i == "interval") iv = $(i + 1); c = $(NF - 1) }
 	/report written in/ { w = $(NF - 1) }
 	/leakscope itself/ {
-		for (i = 1; i <= NF; i++) if ($i == "CPU") break
-		cpu = $(i + 1) + $(i + 5); rss = $(i + 9); peak = $(i + 12); bpf = $(i + 16)
+		for (i = 1; i <= NF; i++) if ($i == "CPU") cpu = $(i + 1) + $(i + 5); else if ($i == "RSS") j = i; else if ($i == "system") k = i
+		rss = $(j + 1); peak = $(j + 4); bpf = $(j + 8); wait = substr($(k + 1), 2)
 		if ($0 ~ /at attach/)
 			printf "    attach: tracing %.0f ms after start (%s); RSS %.1f MiB, BPF maps %.1f MiB\n", t, attach, rss, bpf
 		else if ($0 ~ /after this report/)
-			printf "    report %d: collect %7.1f ms + write %7.1f ms = %7.1f ms; leakscope CPU %.2f s in the interval; RSS %.1f MiB (peak %.1f), BPF maps %.1f MiB\n", iv, c, w, c + w, cpu - lastcpu, rss, peak, bpf
+			printf "    report %d: collect %7.1f ms + write %7.1f ms = %7.1f ms wall, leakscope CPU %.2f s (+%.2f s waiting for a CPU); RSS %.1f MiB (peak %.1f), BPF maps %.1f MiB\n", iv, c, w, c + w, cpu - lastcpu, wait - lastwait, rss, peak, bpf
 		else
 			printf "    summary: write %.1f ms; RSS %.1f MiB (peak %.1f), BPF maps %.1f MiB\n", w, rss, peak, bpf
-		lastcpu = cpu
+		lastcpu = cpu; lastwait = wait
 	}' "$1"
 }
 
