@@ -1,0 +1,3 @@
+module leakscope/tests/gostress
+
+go 1.19
