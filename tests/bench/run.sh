@@ -609,7 +609,7 @@ bench_scale_go() {
 # standard library (tests/bench/gobig/gen.sh), built once and kept.
 bench_scale_attach() {
 	local np nf stamp size pcln t
-	np=$(q 70 10) nf=2000
+	np=$(q 80 10) nf=2000
 	stamp="$np $nf $(md5sum <tests/bench/gobig/gen.sh) $($go env GOVERSION)"
 	if [ "$(cat "$B/gobig.stamp" 2>/dev/null)" != "$stamp" ] || [ ! -x "$B/gobig" ]; then
 		echo "building the big Go binary ($np packages x $nf functions; minutes, once)"
@@ -647,8 +647,8 @@ print_table() {
 	echo "overhead under real load: throughput traced / untraced, median of $SROUNDS rounds (range), p99 untraced -> traced"
 	awk -F'\t' '
 	BEGIN {
-		nc = split("exact growth threads peer go-default goroutines go-heap go-alloc", col, " ")
-		split("exact mode|--mode growth|-w threads|memleak-style peer (bpftrace)|Go views (default)|-w goroutines|-w go-heap|-w go-alloc", head, "|")
+		nc = split("exact growth go-default peer threads goroutines go-heap go-alloc", col, " ")
+		split("exact mode|--mode growth|Go views (default)|memleak-style peer (bpftrace)|-w threads|-w goroutines|-w go-heap|-w go-alloc", head, "|")
 	}
 	{ if (!($1 in seen)) { seen[$1] = 1; rows[++nr] = $1 } cell[$1, $2] = $3; used[$2] = 1 }
 	END {
