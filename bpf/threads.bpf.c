@@ -44,11 +44,16 @@ struct {
 
 __u64 thr_counters[THR_CNT__MAX] = {};
 
-/* The current task as user space names it (see current_ids()): is it the target's? */
+/*
+ * The current task as user space names it (see current_ids()): is it the target's?
+ * The process that started when the target did (a PID reused after it exited is not
+ * it); not by its executable, which an exiting thread no longer has (its mm is gone
+ * at sched_process_exit), and the session ends at an exec.
+ */
 static __always_inline bool view_current(__u32 *tgid, __u32 *tid)
 {
 	current_ids(tgid, tid);
-	return *tgid && *tgid == target_tgid;
+	return *tgid && *tgid == target_tgid && started_as_target();
 }
 
 static __always_inline void site_count(const struct thr_site_key *k, bool created)
