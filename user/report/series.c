@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "report/series.h"
+#include "target/symbolize.h"
 #include "lib/util.h"
 
 static const struct view_desc views[VIEW__MAX] = {
@@ -39,9 +40,10 @@ static bool site_eq(const void *a, const void *b)
 {
 	const struct site *x = *(const struct site *const *)a, *y = *(const struct site *const *)b;
 
+	/* A site without a stack may have no array (memcmp's arguments are non-null). */
 	return x->key == y->key && x->view == y->view && x->npcs == y->npcs &&
 	       x->start_pc == y->start_pc && x->flags == y->flags &&
-	       !memcmp(x->pcs, y->pcs, x->npcs * sizeof(*x->pcs));
+	       (!x->npcs || !memcmp(x->pcs, y->pcs, x->npcs * sizeof(*x->pcs)));
 }
 
 void series_init(struct series *s)
@@ -56,7 +58,11 @@ void series_free(struct series *s)
 {
 	for (size_t i = 0; i < s->nsites; i++) {
 		struct site *site = s->sites[i];
+		struct frames *shown = site->symbolized; /* report/view.c's display frames */
 
+		if (shown)
+			free(shown->v);
+		free(shown);
 		free(site->pcs);
 		free(site->samples);
 		free(site->states);
