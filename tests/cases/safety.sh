@@ -490,17 +490,18 @@ exits_early() {
 		fail "$name: the report's and the summary's totals are counts" "$(totals_of "$d/out.json")"
 }
 
-# execs NAME BIN: the target does a round, then execs another program (a copy of
+# execs NAME BIN OPTS...: the target does a round, then execs another program (a copy of
 # cstress: another file) that starts 4 threads named afterexec, allocates 2000 blocks
 # at leak_after_exec and sleeps. leakscope must notice (the executable it traced is
 # gone from the process), report what it had with its names, end the session with a
 # one-line note naming the new program (end target_exec) while the new program still
 # runs, and count nothing of the new one's.
 execs() {
-	local name="safety lifecycle: $1 execs another program" bin=$2 d=$tmp/life-exec-$1 lrc ended=0 note named
+	local prog=$1 name="safety lifecycle: $1 execs another program" bin=$2 d=$tmp/life-exec-$1 lrc ended=0 note named
+	shift 2
 	mkdir -p "$d"
 	start_waiting "$bin" "$d/status" "$d/out" "$d/target.err" -rounds 1 -exec "$other" -- -leak 2000 -sleep 30 &&
-		attach_start "$d/out.json" "$d/err" -j -T 0 0.3 || {
+		attach_start "$d/out.json" "$d/err" -j -T 0 "$@" 0.3 || {
 		fail "$name: start" "$(head -2 "$d/err" "$d/target.err" 2>/dev/null | tr '\n' ' ')"
 		return
 	}
@@ -527,7 +528,7 @@ execs() {
 		fail "$name: one line says the target exec'd and names the new program" "stderr has: $(grep -v '^leakscope: tracing' "$d/err" | head -2 | tr '\n' ' ')"
 	never_counted "$name" "$d/out.json" 1000000
 	# What it had keeps its names (symbolized against the old program, not the new one).
-	if [ "$1" = gostress ]; then
+	if [ "$prog" = gostress ]; then
 		named=$(jq -s '[.[] | select(.type=="stack" and .final and .view=="goroutines")] as $r
 			| ($r | length) > 0 and ($r | all(.frames | all(.func != null)))
 			and ($r | any(.frames | any(.func == "main.deep" or .func == "main.goroutines.func1")))' "$d/out.json")
@@ -538,7 +539,7 @@ execs() {
 	fi
 	[ "$named" = true ] && pass "$name: the summary shows what it had, by name" ||
 		fail "$name: the summary shows what it had, by name" \
-			"unnamed frames: $(jq -c 'select(.type=="stack" and .final and (.view=="goroutines" or .view=="threads")) | [.frames[].func]' "$d/out.json" | grep -m2 null | cut -c1-200 | tr '\n' ' ')"
+			"$(jq -s '[.[] | select(.type=="stack" and .final)] | length' "$d/out.json") rows at the end, $(jq -s '[.[] | select(.type=="interval")] | length' "$d/out.json") reports; by view and first frames: $(jq -c 'select(.type=="stack" and .final) | [.view, [.frames[].func][0:2]]' "$d/out.json" | head -6 | tr '\n' ' ' | cut -c1-500)"
 }
 
 # pid_reused MODE NEWBIN: in a PID namespace of its own (so ns_last_pid can be set), the
@@ -613,7 +614,8 @@ gdir=$tmp/go xdir=$tmp/go-extra cdir=$tmp/c
 # under a lock every uprobe in the system shares (event_mutex): they come less often.
 go_views=("" "-w goroutines" "-w go-heap" "-w go-alloc" "-w native-heap" "-w threads"
 	"-w goroutines" "-w go-heap" "-w go-alloc")
-c_views=("" "-w threads" "--mode growth" "-w threads" "--mode growth")
+c_views=("" "-w threads" "--mode growth" "-w threads" "--mode growth" "" "-w threads" "--mode growth"
+	"-w threads" "-w threads")
 part() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 if [ -n "$gbin" ] && part runs; then
 	for r in $(seq "$RUNS"); do
@@ -652,7 +654,8 @@ fi
 if [ -n "$cbin" ] && part life; then
 	spawn "$tmp/life1.log" exits_early
 	spawn "$tmp/life2.log" execs cstress "$cbin"
-	[ -n "$gbin" ] && spawn "$tmp/life3.log" execs gostress "$gbin"
+	# The Go views: the native heap after exec is the C case's.
+	[ -n "$gbin" ] && spawn "$tmp/life3.log" execs gostress "$gbin" -w goroutines,go-heap,threads
 	if command -v unshare >/dev/null 2>&1; then
 		# The same file: the executable's identity cannot tell the two apart.
 		spawn "$tmp/life4.log" pid_reused growth "$cbin" "the same program"
