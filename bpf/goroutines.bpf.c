@@ -14,6 +14,12 @@
 const volatile __u32 g_goid_off = 0;
 const volatile __u32 g_startpc_off = 0;
 const volatile __u32 g_gopc_off = 0;
+/*
+ * The three fields in one read: from g_span_lo, g_span bytes (<= LS_WIN_BYTES, the
+ * fields 8-aligned in it; user space checks). 0: read them one by one.
+ */
+const volatile __u32 g_span_lo = 0;
+const volatile __u32 g_span = 0;
 const volatile __u32 newg_reg = GO_NEWG_RBX;
 
 /*
@@ -60,10 +66,24 @@ int go_newproc(struct pt_regs *ctx)
 	rax = PT_REGS_RC(ctx);
 	rbx = ctx->bx;
 	g = newg_reg == GO_NEWG_RAX ? rax : rbx;
-	if (bpf_probe_read_user(&gr.goid, sizeof(gr.goid), (void *)(g + g_goid_off)) ||
-	    bpf_probe_read_user(&site.startpc, sizeof(site.startpc), (void *)(g + g_startpc_off)) ||
-	    bpf_probe_read_user(&site.gopc, sizeof(site.gopc), (void *)(g + g_gopc_off)))
+	if (g_span) {
+		/* Into the stack window, which the walk below then reloads at rsp. */
+		struct ls_window *win = stack_window_get();
+
+		if (!win ||
+		    bpf_probe_read_user(win->w, g_span & (LS_WIN_BYTES - 8), (void *)(g + g_span_lo))) {
+			__sync_fetch_and_add(&go_counters[GO_CNT_READ_FAIL], 1);
+		} else {
+			gr.goid = win->w[ls_win_index(g_goid_off - g_span_lo)];
+			site.startpc = win->w[ls_win_index(g_startpc_off - g_span_lo)];
+			site.gopc = win->w[ls_win_index(g_gopc_off - g_span_lo)];
+		}
+	} else if (bpf_probe_read_user(&gr.goid, sizeof(gr.goid), (void *)(g + g_goid_off)) ||
+		   bpf_probe_read_user(&site.startpc, sizeof(site.startpc),
+				       (void *)(g + g_startpc_off)) ||
+		   bpf_probe_read_user(&site.gopc, sizeof(site.gopc), (void *)(g + g_gopc_off))) {
 		__sync_fetch_and_add(&go_counters[GO_CNT_READ_FAIL], 1);
+	}
 	gr.created_ns = bpf_ktime_get_ns();
 	/* Frame pointers cross from g0 into the goroutine that ran the go statement. */
 	gr.stack = stack_take(ctx, false, &go_counters[GO_CNT_STACK_FULL]);

@@ -92,120 +92,24 @@ struct {
 
 __u64 nat_counters[NAT_CNT__MAX] = {};
 
-/* Stack memory above rsp, read with one copy (see nat_stack_take()). */
-#define WIN_BYTES 512
-#define WIN_WORDS (WIN_BYTES / 8)
-
-struct stack_window {
-	__u64 w[WIN_WORDS];
-	__u64 fr[2]; /* a frame record read from outside the window */
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__type(key, __u32);
-	__type(value, struct stack_window);
-	__uint(max_entries, 1);
-} nat_window_scratch SEC(".maps");
-
-/* Word index of an offset already checked against the window, bounded for the verifier. */
-static __always_inline __u64 win_index(__u64 off)
-{
-	__u64 k = off / 8;
-
-	asm volatile("%0 &= %1" : "+r"(k) : "i"(WIN_WORDS - 1));
-	return k;
-}
-
-/* The word at addr: from the window when it holds it, else from the target. */
-static __always_inline long stack_word(const struct stack_window *win, __u64 wlen, __u64 sp,
-				       __u64 addr, __u64 *out)
-{
-	__u64 off = addr - sp, k;
-
-	if (addr < sp || off + 8 > wlen || (off & 7))
-		return bpf_probe_read_user(out, sizeof(*out), (void *)addr);
-	k = win_index(off);
-	*out = win->w[k];
-	return 0;
-}
-
-struct walk {
-	__u64 sp;    /* rsp at the probe: where the window starts */
-	__u64 floor; /* the last frame record's address: the next one lies above */
-	__u64 bp, wlen;
-};
-
-/* One frame-pointer step, as a bpf_loop() callback (verified once, not per frame). */
-static long walk_step(__u32 i, void *arg)
-{
-	struct walk *wk = arg;
-	__u32 zero = 0;
-	struct ls_stack *st = bpf_map_lookup_elem(&stack_scratch, &zero);
-	struct stack_window *win = bpf_map_lookup_elem(&nat_window_scratch, &zero);
-	__u64 off = wk->bp - wk->sp, k, saved_bp, ret, n;
-
-	/* The depth lives in the map value, untracked by the verifier (see fp_step()). */
-	if (!st || !win)
-		return 1;
-	n = st->depth;
-	if (n >= LS_MAX_STACK_DEPTH)
-		return 1;
-	/*
-	 * A caller's frame lies above this one, 8-aligned. Anything else is not a frame
-	 * pointer (code built without them uses rbp for data): stop before reading it,
-	 * as a read that faults costs microseconds.
-	 */
-	if (wk->bp <= wk->floor || (wk->bp & 7))
-		return 1;
-	/* The frame record from the window when it holds it, else from the target. */
-	if (wk->bp >= wk->sp && off + 16 <= wk->wlen && !(off & 7)) {
-		k = win_index(off);
-		saved_bp = win->w[k];
-		ret = win->w[win_index(off + 8)];
-	} else if (bpf_probe_read_user(win->fr, sizeof(win->fr), (void *)wk->bp)) {
-		return 1;
-	} else {
-		saved_bp = win->fr[0];
-		ret = win->fr[1];
-	}
-	if (!ret)
-		return 1;
-	st->pcs[n] = ret;
-	st->depth = n + 1;
-	wk->floor = wk->bp;
-	wk->bp = saved_bp;
-	return 0;
-}
-
 /*
- * The stack at an allocator's first instruction: the allocator, its caller (the
- * return address at [rsp]), then frame pointers. Like stack_take(), but the
- * stack above rsp is read with one copy of WIN_BYTES and frame records found in
- * it are not read again: each bpf_probe_read_user() costs ~200 ns on these VMs,
- * and callers' frames are usually within a few hundred bytes of rsp.
+ * The stack at an allocator's probe (its first instructions, before rsp moves):
+ * the allocator, its caller (the return address at [rsp]), then frame pointers,
+ * from the window of stack memory copied at rsp (stacks.bpf.h): callers' frames
+ * are usually within a few hundred bytes of it.
  */
 static __always_inline __u64 nat_stack_take(struct pt_regs *ctx)
 {
 	__u32 zero = 0;
 	struct ls_stack *st = bpf_map_lookup_elem(&stack_scratch, &zero);
-	struct stack_window *win = bpf_map_lookup_elem(&nat_window_scratch, &zero);
-	__u64 sp = PT_REGS_SP(ctx), bp = PT_REGS_FP(ctx), wlen = WIN_BYTES, ret, loc = sp;
-	struct walk wk;
+	struct ls_window *win = stack_window_get();
+	__u64 sp = PT_REGS_SP(ctx), bp = PT_REGS_FP(ctx), ret, loc = sp;
 	long n = 1;
 
 	if (!st || !win)
 		return 0;
 	st->pcs[0] = PT_REGS_IP(ctx);
-	if (bpf_probe_read_user(win->w, WIN_BYTES, (void *)sp)) {
-		/* Near the top of the stack: up to the end of rsp's page, mapped for sure. */
-		wlen = PAGE_SIZE - (sp & (PAGE_SIZE - 1));
-		if (wlen > WIN_BYTES)
-			wlen = WIN_BYTES;
-		if (bpf_probe_read_user(win->w, wlen, (void *)sp))
-			wlen = 0;
-	}
-	if (wlen < 8 || !win->w[0])
+	if (ls_win_load(win, sp) || win->len < 8 || !win->w[0])
 		goto done;
 	ret = win->w[0];
 	st->pcs[n++] = ret;
@@ -221,20 +125,16 @@ static __always_inline __u64 nat_stack_take(struct pt_regs *ctx)
 		if (!f)
 			break;
 		cfa = loc + 8 + (__s64)f->cfa_off;
-		if (f->rbp_off && stack_word(win, wlen, sp, cfa + (__s64)f->rbp_off, &bp))
+		if (f->rbp_off && ls_win_word(win, cfa + (__s64)f->rbp_off, &bp))
 			break;
 		loc = cfa - 8;
-		if (stack_word(win, wlen, sp, loc, &ret) || !ret)
+		if (ls_win_word(win, loc, &ret) || !ret)
 			break;
 		st->pcs[n++] = ret;
 	}
-	wk.sp = sp;
-	wk.floor = loc;
-	wk.bp = bp;
-	wk.wlen = wlen;
 	st->depth = n;
-	bpf_loop(LS_MAX_STACK_DEPTH - 8, walk_step, &wk, 0);
-	n = st->depth;
+	/* One stack: each frame record lies above the last (and above what was stepped over). */
+	n = stack_walk_from(st, win, bp, loc, true);
 done:
 	return stack_store(st, n, &nat_counters[NAT_CNT_STACK_FULL]);
 }

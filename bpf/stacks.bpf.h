@@ -49,10 +49,84 @@ __u64 stack_errors[LS_STACK_ERR__MAX] __weak = {};
  * {saved rbp, return address}. The walk follows rbp wherever it leads (Go's
  * systemstack switch jumps from the g0 stack to the goroutine's), and ends at a
  * zero or unreadable frame or at the depth limit.
+ *
+ * Stack memory is read a window at a time: one copy of LS_WIN_BYTES where the
+ * walk starts (rsp), and another wherever a frame record lies outside the window
+ * held (a goroutine's stack after g0's, a big frame). Each bpf_probe_read_user()
+ * costs ~100-200 ns on these VMs whatever its size up to a few hundred bytes, and
+ * callers' frames are usually close together: a walk of 6-10 frames reads 1-3
+ * windows instead of one record per frame.
  */
+#define LS_WIN_BYTES 512
+#define LS_WIN_WORDS (LS_WIN_BYTES / 8)
+
+struct ls_window {
+	__u64 w[LS_WIN_WORDS];
+	__u64 base; /* address of w[0] */
+	__u64 len;  /* bytes of w that hold stack memory */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct ls_window);
+	__uint(max_entries, 1);
+} stack_window __weak SEC(".maps");
+
+static __always_inline struct ls_window *stack_window_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&stack_window, &zero);
+}
+
+/* Word index of an offset already checked against the window, bounded for the verifier. */
+static __always_inline __u64 ls_win_index(__u64 off)
+{
+	__u64 k = off / 8;
+
+	asm volatile("%0 &= %1" : "+r"(k) : "i"(LS_WIN_WORDS - 1));
+	return k;
+}
+
+/*
+ * Copy the window at addr: LS_WIN_BYTES, or when that fails (the top of a stack),
+ * up to the end of addr's page, which is mapped if addr is. 0, or -1 with an
+ * empty window.
+ */
+static __always_inline long ls_win_load(struct ls_window *win, __u64 addr)
+{
+	__u64 len = LS_WIN_BYTES;
+
+	win->base = addr;
+	if (bpf_probe_read_user(win->w, LS_WIN_BYTES, (void *)addr)) {
+		len = PAGE_SIZE - (addr & (PAGE_SIZE - 1));
+		if (len > LS_WIN_BYTES)
+			len = LS_WIN_BYTES;
+		if (bpf_probe_read_user(win->w, len, (void *)addr))
+			len = 0;
+	}
+	win->len = len;
+	return len ? 0 : -1;
+}
+
+/* The word at addr: from the window when it holds it, else read from the target. */
+static __always_inline long ls_win_word(const struct ls_window *win, __u64 addr, __u64 *out)
+{
+	__u64 off = addr - win->base;
+
+	if (addr < win->base || off + 8 > win->len || (off & 7))
+		return bpf_probe_read_user(out, sizeof(*out), (void *)addr);
+	*out = win->w[ls_win_index(off)];
+	return 0;
+}
+
 struct fp_walk {
 	struct ls_stack *st;
+	struct ls_window *win;
 	__u64 bp;
+	__u64 floor;	/* with monotonic: the last frame record's address */
+	bool monotonic; /* each frame record above the last (one stack, no switch) */
 };
 
 /*
@@ -64,37 +138,69 @@ static long fp_step(__u32 i, void *arg)
 {
 	struct fp_walk *w = arg;
 	struct ls_stack *st = w->st;
-	__u64 fr[2], n = st->depth;
+	struct ls_window *win = w->win;
+	__u64 n = st->depth, bp = w->bp, off = bp - win->base, saved_bp, ret;
 
-	if (!w->bp || n >= LS_MAX_STACK_DEPTH ||
-	    bpf_probe_read_user(fr, sizeof(fr), (void *)w->bp) || !fr[1])
+	/*
+	 * A frame pointer is 8-aligned (and on one stack, above the last one): anything
+	 * else is not one (code built without them uses rbp for data). Stop before
+	 * reading it, as a read that faults costs microseconds.
+	 */
+	if (!bp || (bp & 7) || n >= LS_MAX_STACK_DEPTH || (w->monotonic && bp <= w->floor))
 		return 1;
-	st->pcs[n] = fr[1];
+	if (bp < win->base || off + 16 > win->len) {
+		if (ls_win_load(win, bp) || win->len < 16)
+			return 1;
+		off = 0;
+	}
+	saved_bp = win->w[ls_win_index(off)];
+	ret = win->w[ls_win_index(off + 8)];
+	if (!ret)
+		return 1;
+	st->pcs[n] = ret;
 	st->depth = n + 1;
-	w->bp = fr[0];
+	w->floor = bp;
+	w->bp = saved_bp;
 	return 0;
+}
+
+/*
+ * Walk on from frame record bp, appending to st (st->depth frames so far),
+ * within or beyond the window already held. Returns the depth.
+ */
+static __always_inline long stack_walk_from(struct ls_stack *st, struct ls_window *win, __u64 bp,
+					    __u64 floor, bool monotonic)
+{
+	struct fp_walk w = {.st = st, .win = win, .bp = bp, .floor = floor, .monotonic = monotonic};
+
+	bpf_loop(LS_MAX_STACK_DEPTH, fp_step, &w, 0);
+	return st->depth;
 }
 
 static __always_inline long stack_walk(struct pt_regs *ctx, struct ls_stack *st, bool caller_at_sp)
 {
-	struct fp_walk w = {.st = st, .bp = PT_REGS_FP(ctx)};
-	__u64 ret;
+	struct ls_window *win = stack_window_get();
+	__u64 sp = PT_REGS_SP(ctx);
 
 	st->pcs[0] = PT_REGS_IP(ctx);
 	st->depth = 1;
+	if (!win)
+		return 1;
+	/* The window at rsp: the first frames are there, and [rsp] too. */
+	if (ls_win_load(win, sp))
+		return 1;
 	/*
 	 * At a function's first instruction (or at a RET) rbp is still the caller's
 	 * frame, so its caller would be skipped: its return address is at the stack
 	 * pointer.
 	 */
 	if (caller_at_sp) {
-		if (bpf_probe_read_user(&ret, sizeof(ret), (void *)PT_REGS_SP(ctx)) || !ret)
+		if (win->len < 8 || !win->w[0])
 			return 1;
-		st->pcs[1] = ret;
+		st->pcs[1] = win->w[0];
 		st->depth = 2;
 	}
-	bpf_loop(LS_MAX_STACK_DEPTH - 2, fp_step, &w, 0);
-	return st->depth;
+	return stack_walk_from(st, win, PT_REGS_FP(ctx), 0, false);
 }
 
 struct fnv_hash {

@@ -59,6 +59,7 @@ struct leakscope_bpf *bpfobj_open(pid_t tgid, uint64_t pidns_dev, uint64_t pidns
 	}
 	bpfobj_use_map(skel->maps.stacks, max_stacks);
 	bpfobj_use_map(skel->maps.stack_scratch, 0);
+	bpfobj_use_map(skel->maps.stack_window, 0);
 	return skel;
 }
 

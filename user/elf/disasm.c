@@ -169,6 +169,36 @@ uint64_t disasm_find_call(const void *code, size_t len, uint64_t vaddr, uint64_t
 	return q.found;
 }
 
+struct nop_query {
+	uint64_t at, prev, prev_end, found;
+	bool prev_nop;
+};
+
+static int match_nop_before(const struct insn *in, void *ctx)
+{
+	struct nop_query *q = ctx;
+
+	if (in->addr == q->at) {
+		if (q->prev_nop && q->prev_end == q->at)
+			q->found = q->prev;
+		return 1;
+	}
+	if (in->addr > q->at)
+		return 1;
+	q->prev = in->addr;
+	q->prev_end = in->addr + in->size;
+	q->prev_nop = in->is_nop;
+	return 0;
+}
+
+uint64_t disasm_nop_before(const void *code, size_t len, uint64_t vaddr, uint64_t at)
+{
+	struct nop_query q = {.at = at};
+
+	disasm_each(code, len, vaddr, match_nop_before, &q);
+	return q.found;
+}
+
 struct ref_query {
 	int n;
 	bool loads_only;

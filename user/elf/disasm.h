@@ -40,6 +40,15 @@ int disasm_find_rets(const void *code, size_t len, uint64_t vaddr, uint64_t *out
 /* Address of the first direct CALL to target, or 0. */
 uint64_t disasm_find_call(const void *code, size_t len, uint64_t vaddr, uint64_t target);
 
+/*
+ * The nop that ends exactly at at (a padding nop before a call, say), or 0. A probe
+ * there sees the registers the instruction at at would: cheaper than on a call,
+ * which the kernel emulates by writing the return address to the user stack, and
+ * on a 5-byte nop (0f 1f 44 00 00) Linux 6.18 replaces the trap with a call into
+ * a trampoline once it has fired.
+ */
+uint64_t disasm_nop_before(const void *code, size_t len, uint64_t vaddr, uint64_t at);
+
 /* The n-th (0-based) RIP-relative reference target; loads_only restricts to reads. 0 if none. */
 uint64_t disasm_nth_rip_ref(const void *code, size_t len, uint64_t vaddr, int n, bool loads_only);
 

@@ -365,7 +365,6 @@ static int nsrc_configure(struct session *s, void *state, struct leakscope_bpf *
 	bpfobj_use_map(skel->maps.nat_allocs, 0);
 	bpfobj_use_map(skel->maps.nat_sites, s->cfg->max_stacks);
 	bpfobj_use_map(skel->maps.nat_fixups, 0);
-	bpfobj_use_map(skel->maps.nat_window_scratch, 0);
 	bpfobj_use_prog(skel->progs.nat_entry);
 	bpfobj_use_prog(skel->progs.nat_return);
 	bpfobj_use_prog(skel->progs.nat_free);
