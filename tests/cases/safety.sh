@@ -8,7 +8,8 @@
 #
 #  - gostress built with the machine's Go: SAFETY_RUNS (20) runs started under
 #    leakscope, in turn with the default Go views and each view alone (-w), and one
-#    attached with -p; built with Go 1.27 (GOTOOLCHAIN=go1.27.3): 2 runs, every view.
+#    attached with -p; built with Go 1.27 (GOTOOLCHAIN=go1.27.3): 2 runs, every view
+#    and the Go views.
 #    A uretprobe on a Go function that runs on a goroutine stack kills a Go program
 #    ("unexpected return pc" when its stack is copied or walked): leakscope probes
 #    instructions, never returns, in Go code, and these runs are what shows it.
@@ -18,7 +19,8 @@
 #  and leakscope must exit 0 without a warning.
 #
 # What a session leaves behind, ended by its count of reports, SIGINT, SIGTERM and
-# SIGKILL, attached and started under leakscope: while it traces, its uprobes, programs
+# SIGKILL, attached and started under leakscope, with every view, the Go views and in
+# growth mode: while it traces, its uprobes, programs
 # and links are visible and the target's code has breakpoints (so each check can fail);
 # after it, none of its BPF programs, links or maps exists, no uprobe is on the target's
 # files, the target's code is byte for byte its files again (a uprobe is an int3 written
@@ -38,7 +40,7 @@ source "$LEAKSCOPE_ROOT/tests/lib/testlib.sh"
 source "$LEAKSCOPE_ROOT/tests/lib/gotargets.sh"
 
 RUNS=${SAFETY_RUNS:-20}
-EXTRA_RUNS=${SAFETY_EXTRA_RUNS:-2} # gostress built with the extra Go release (every view)
+EXTRA_RUNS=${SAFETY_EXTRA_RUNS:-2} # gostress built with the extra Go release
 ATTACH_RUNS=${SAFETY_ATTACH_RUNS:-1} # per target
 ROUNDS=${SAFETY_ROUNDS:-2}
 JOBS=${SAFETY_JOBS:-6}
@@ -330,15 +332,16 @@ gone() { [ ! -e "/proc/$1" ] || grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/nu
 # reports_at_least JSON N: leakscope has written N reports.
 reports_at_least() { [ "$(grep -c '"type":"interval"' "$1")" -ge "$2" ]; }
 
-# leaves_nothing NAME REFDIR BIN MODE END: a long-running target (-rounds 0) traced by -p
+# leaves_nothing NAME REFDIR BIN MODE END [OPTS...]: a long-running target (-rounds 0) traced by -p
 # (MODE attach) or started under leakscope (launch: it stays running after leakscope
 # leaves), the session ended by END: "count" (two reports), int, term or kill (that
 # signal to leakscope after its first report). During the session the probes must be
 # visible (so every check below can fail); after it, nothing of leakscope's may remain,
 # and the target must run on computing what it did untraced.
 leaves_nothing() {
-	local name="$1 ($4, ended by ${5/count/its count of reports})" dir=$2 bin=$3 mode=$4 endby=$5
+	local name="$1 ($4${6:+ $6 $7}, ended by ${5/count/its count of reports})" dir=$2 bin=$3 mode=$4 endby=$5
 	local d=$dir/detach-$mode-$endby lrc before during after n0 left count=
+	shift 5
 	mkdir -p "$d"
 	[ "$endby" = count ] && count=2
 	if [ "$mode" = attach ]; then
@@ -349,7 +352,7 @@ leaves_nothing() {
 		kill -USR1 $tpid
 		wait_for 10 grep -q 'rounds [1-9]' "$d/status"
 		before=$(text_changed $tpid)
-		attach_start "$d/out.json" "$d/err" -j 0.5 $count || {
+		attach_start "$d/out.json" "$d/err" -j "$@" 0.5 $count || {
 			fail "$name: attach" "$(head -2 "$d/err")"
 			kill $tpid
 			return
@@ -357,7 +360,7 @@ leaves_nothing() {
 	else
 		# Started under leakscope: the target's output is leakscope's standard output.
 		rm -f "$d/status"
-		"$LEAKSCOPE" --suspects off -j -o "$d/out.json" 0.5 $count -- "$bin" -status "$d/status" -rounds 0 -gap "$GAP" \
+		"$LEAKSCOPE" --suspects off -j -o "$d/out.json" "$@" 0.5 $count -- "$bin" -status "$d/status" -rounds 0 -gap "$GAP" \
 			>"$d/out" 2>"$d/err" &
 		lpid=$!
 		if ! wait_for 60 grep -q 'tracing pid' "$d/err" || ! wait_for 10 grep -q 'ready 1' "$d/status"; then
@@ -627,8 +630,10 @@ if [ -n "$gbin" ] && part runs; then
 	done
 fi
 if [ -n "$xbin" ] && part runs; then
+	x_views=("" "-w goroutines,go-heap,go-alloc,threads")
 	for r in $(seq "$EXTRA_RUNS"); do
-		spawn "$xdir/run$r.log" launched_run "$xdir/run$r" "$xdir/ref.out" "$xbin"
+		v=${x_views[$(((r - 1) % ${#x_views[@]}))]}
+		spawn "$xdir/run$r.log" launched_run "$xdir/run$r" "$xdir/ref.out" "$xbin" $v
 	done
 fi
 if [ -n "$cbin" ] && part runs; then
@@ -645,10 +650,11 @@ fi
 
 if [ -n "$gbin" ] && part detach; then
 	spawn "$tmp/ln1.log" leaves_nothing "safety gostress" "$gdir" "$gbin" attach count
-	spawn "$tmp/ln2.log" leaves_nothing "safety gostress" "$gdir" "$gbin" launch term
+	# The probes in Go code alone (the native heap's are in the other three).
+	spawn "$tmp/ln2.log" leaves_nothing "safety gostress" "$gdir" "$gbin" launch term -w goroutines,go-heap,threads
 fi
 if [ -n "$cbin" ] && part detach; then
-	spawn "$tmp/ln3.log" leaves_nothing "safety cstress" "$cdir" "$cbin" attach int
+	spawn "$tmp/ln3.log" leaves_nothing "safety cstress" "$cdir" "$cbin" attach int --mode growth
 	spawn "$tmp/ln4.log" leaves_nothing "safety cstress" "$cdir" "$cbin" launch kill
 fi
 if [ -n "$cbin" ] && part life; then
@@ -674,7 +680,7 @@ if [ -n "$gbin" ] && part runs; then
 		$(dirs_of "$gdir"/run*/)
 	verdicts "safety gostress $gover" "runs attached with -p" $(dirs_of "$gdir"/attach*/)
 fi
-[ -n "$xbin" ] && part runs && verdicts "safety gostress $xver" "runs started under leakscope (default views)" \
+[ -n "$xbin" ] && part runs && verdicts "safety gostress $xver" "runs started under leakscope (every view, then the Go views)" \
 	$(dirs_of "$xdir"/run*/)
 if [ -n "$cbin" ] && part runs; then
 	verdicts "safety cstress" "runs started under leakscope (default view, threads, --mode growth)" \
