@@ -1,4 +1,5 @@
 #!/bin/bash
+# leakscope-test: alone (it looks for uprobes anyone holds on libc: no other case may run)
 # The target must never notice. Two targets do, deterministically, what a tracer could
 # break, and print counts and checksums only: tests/targets/gostress (stack growth and
 # shrinking, goroutine churn, GC pressure and finalizers, cgo calls and callbacks from C
