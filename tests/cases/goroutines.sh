@@ -24,7 +24,7 @@ run_case() {
 		kill $tpid 2>/dev/null
 		return
 	fi
-	"$LEAKSCOPE" --suspects off -p $tpid --json -T 0 1 6 >"$dir/out.json" 2>"$dir/err" &
+	"$LEAKSCOPE" --suspects off -v -p $tpid --json -T 0 1 6 >"$dir/out.json" 2>"$dir/err" &
 	local lpid=$!
 	if ! wait_for 20 grep -q 'tracing pid' "$dir/err"; then
 		fail "$name: attach" "$(head -3 "$dir/err")"
@@ -40,6 +40,22 @@ run_case() {
 
 	[ $lrc -eq 0 ] && pass "$name: leakscope exits 0" ||
 		fail "$name: leakscope exits 0" "exit $lrc: $(tail -3 "$dir/err")"
+	# The creation probe (-v): never single-stepped; on the padding nop before `call
+	# runtime.runqput` when the build has one there (the symbol table says; stripped
+	# builds have none to ask), else on the call.
+	local probe want=
+	probe=$(grep -m1 'goroutine creation probe:' "$dir/err")
+	if go tool objdump -s '^runtime.newproc.func1$' "$bin" 2>/dev/null | grep -B1 'CALL runtime.runqput' |
+		head -1 | grep -q NOP; then
+		want="runqput call: nop"
+	elif go tool objdump -s '^runtime.newproc.func1$' "$bin" 2>/dev/null | grep -q 'CALL runtime.runqput'; then
+		want="runqput call: call"
+	fi
+	if [[ "$probe" == *", emulated)" && "$probe" == *"$want"* ]]; then
+		pass "$name: creation probe on ${want:-an emulated instruction} (-v)"
+	else
+		fail "$name: creation probe placement" "want '${want:-emulated}': $probe"
+	fi
 	if [ $trc -eq 0 ] && grep -q 'goleak: done' "$dir/target.out"; then
 		pass "$name: traced target runs to completion"
 	else

@@ -102,9 +102,9 @@ struct gsrc {
 /*
  * Where to catch a new goroutine. Preferred: the `call runtime.runqput` in
  * runtime.newproc.func1 (g0 stack; a relative call, which the kernel emulates;
- * RBX = the new g), or the padding nop right before it when there is one (Go
- * 1.21+ align calls there with a 5-byte nop: the same registers, and a cheaper
- * probe, ~0.7 us less per goroutine measured here). Otherwise every RET of
+ * RBX = the new g), or the padding nop right before it when the build has one
+ * (a 5-byte nop in most builds seen: the same registers, and a cheaper probe,
+ * ~0.7 us less per goroutine measured here). Otherwise every RET of
  * runtime.newproc1 (also g0; RAX = g).
  */
 static int find_probe_sites(struct gsrc *g, uint64_t *addrs, int *n, int *reg, struct fatal *f)
