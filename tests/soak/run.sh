@@ -3,7 +3,8 @@
 # a Go service creating and ending goroutines (tests/targets/goleak -leak 0) and a
 # C service churning malloc/free and threads (tests/targets/cservice). Every 30 s it
 # prints each leakscope's RSS and the BPF map memory it holds; both must level off
-# after the first minutes. Not part of make test (it takes ten minutes).
+# after the first minutes (1 s reports: the series fill their SERIES_KEEP samples in
+# about two). Not part of make test (it takes ten minutes).
 set -u
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -32,9 +33,9 @@ gt=$!
 ct=$!
 trap 'kill $gt $ct $gl $cl 2>/dev/null' EXIT
 sleep 1
-"$LS" --suspects off -p $gt -o /dev/null --duration ${SECS}s 5 2>"$B/go.err" &
+"$LS" --suspects off -p $gt -o /dev/null --duration ${SECS}s 1 2>"$B/go.err" &
 gl=$!
-"$LS" --suspects off -p $ct -o /dev/null --duration ${SECS}s 5 2>"$B/c.err" &
+"$LS" --suspects off -p $ct -o /dev/null --duration ${SECS}s 1 2>"$B/c.err" &
 cl=$!
 echo "soak: ${SECS}s; leakscope on a Go goroutine churn (5000/s) and a C malloc/thread churn"
 printf '%6s  %12s %12s  %12s %12s\n' "t (s)" "Go RSS KiB" "Go BPF KiB" "C RSS KiB" "C BPF KiB"
@@ -42,6 +43,7 @@ t0=$SECONDS
 first=
 while kill -0 $gl 2>/dev/null || kill -0 $cl 2>/dev/null; do
 	sleep 30
+	kill -0 $gl 2>/dev/null || kill -0 $cl 2>/dev/null || break # both ended meanwhile
 	t=$((SECONDS - t0))
 	line=$(printf '%6d  %12s %12s  %12s %12s' $t "$(rss_kib $gl)" "$(bpf_kib $gl)" "$(rss_kib $cl)" "$(bpf_kib $cl)")
 	echo "$line"
@@ -50,3 +52,9 @@ while kill -0 $gl 2>/dev/null || kill -0 $cl 2>/dev/null; do
 done
 echo "after 2 minutes: ${first:-n/a}"
 echo "at the end:      ${last:-n/a}"
+if [ -n "$first" ] && [ -n "$last" ]; then
+	read -r t1 g1 _ c1 _ <<<"$first"
+	read -r t2 g2 _ c2 _ <<<"$last"
+	[ "$t2" -gt "$t1" ] && echo "RSS growth after 2 minutes: Go $(((g2 - g1) * 60 / (t2 - t1))) KiB/min," \
+		"C $(((c2 - c1) * 60 / (t2 - t1))) KiB/min"
+fi

@@ -299,6 +299,32 @@ int main(int argc, char **argv)
 		series_free(&cs);
 	}
 
+	/* GC points: a session of hours keeps the last SERIES_GC_KEEP or more, counts all. */
+	{
+		static struct series gs;
+		struct report_ctx grc = {.series = &gs};
+		struct heap_trend t;
+		const size_t n = 5 * SERIES_GC_KEEP + 17;
+
+		series_init(&gs);
+		series_next_interval(&gs);
+		gs.intervals[0].heap.valid = true;
+		for (size_t i = 0; i < n; i++)
+			series_add_gc(&gs, gs.start_mono_ns + (i + 1) * 100000000ull, (1 << 20) + i * 64,
+				      i + 1);
+		CHECK(gs.ngc == n && gs.ngc - gs.gc_base >= SERIES_GC_KEEP &&
+			      gs.ngc - gs.gc_base <= 2 * SERIES_GC_KEEP && gs.cap_gc <= 2 * SERIES_GC_KEEP,
+		      "GC points: %zu counted, %zu kept (cap %zu)", gs.ngc, gs.ngc - gs.gc_base, gs.cap_gc);
+		CHECK(!series_gc(&gs, 0) && series_gc(&gs, n - 1)->numgc == n &&
+			      series_gc(&gs, gs.gc_base)->numgc == gs.gc_base + 1,
+		      "GC points: the first let go, the last kept in order");
+		CHECK(heap_trend_build(&grc, &t) && t.ngc == n && t.ntrend == n - gs.gc_base &&
+			      t.heap_dir == TREND_GROWING && fabs(t.heap_slope - 640) < 1e-6,
+		      "GC points: the trend over the kept ones, %zu of %zu, %f B/s", t.ntrend, t.ngc,
+		      t.heap_slope);
+		series_free(&gs);
+	}
+
 	/* The Go heap's trend: flat for a steady heap's noise, a dip, a step, a drift of
 	 * a few KiB; growing (shrinking) for a heap that does, also one that starts late. */
 	{

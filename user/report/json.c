@@ -230,10 +230,13 @@ static void jgcs(const struct report_ctx *rc, FILE *out, const struct heap_trend
 	const struct series *ser = rc->series;
 
 	for (size_t i = t->ngc - t->gcs_in_interval; i < t->ngc; i++) {
+		const struct gc_point *p = series_gc(ser, i);
+
+		if (!p) /* more GCs in the interval than are kept */
+			continue;
 		fprintf(out, "{\"type\":\"gc\",\"report\":%d,\"numgc\":%u,\"t_s\":%.3f,"
 			     "\"live_after_gc\":%" PRIu64 "}\n",
-			seq, ser->gc[i].numgc, (ser->gc[i].mono_ns - ser->start_mono_ns) / 1e9,
-			ser->gc[i].heap_marked);
+			seq, p->numgc, (p->mono_ns - ser->start_mono_ns) / 1e9, p->heap_marked);
 	}
 }
 

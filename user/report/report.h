@@ -163,6 +163,7 @@ struct heap_trend {
 	const struct heap_state *now; /* the interval's state */
 	const struct gc_point *first, *last; /* GCs since attach, NULL when none */
 	size_t ngc, gcs_in_interval;
+	size_t ntrend; /* of them, the points the trend is drawn through (the last kept) */
 	double heap_slope;    /* live heap after GC, bytes per second over the session */
 	double objects_slope; /* HeapObjects per second over the session */
 	/*

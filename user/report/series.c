@@ -276,11 +276,16 @@ struct gc_point *series_add_gc(struct series *s, uint64_t mono_ns, uint64_t heap
 {
 	struct gc_point *p;
 
-	if (s->ngc == s->cap_gc) {
-		s->cap_gc = s->cap_gc ? 2 * s->cap_gc : 256;
+	if (s->ngc - s->gc_base == 2 * SERIES_GC_KEEP) {
+		/* Full: keep the last SERIES_GC_KEEP, the trend's window. */
+		memmove(s->gc, s->gc + SERIES_GC_KEEP, SERIES_GC_KEEP * sizeof(*s->gc));
+		s->gc_base += SERIES_GC_KEEP;
+	}
+	if (s->ngc - s->gc_base == s->cap_gc) {
+		s->cap_gc = s->cap_gc ? MIN(2 * s->cap_gc, 2 * SERIES_GC_KEEP) : 256;
 		s->gc = xrealloc(s->gc, s->cap_gc * sizeof(*s->gc));
 	}
-	p = &s->gc[s->ngc++];
+	p = &s->gc[s->ngc++ - s->gc_base];
 	*p = (struct gc_point){mono_ns, heap_marked, numgc};
 	if (s->nintervals)
 		series_now(s)->ngc = s->ngc;

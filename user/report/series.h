@@ -176,12 +176,24 @@ struct series {
 	struct hmap by_key;  /* struct site * -> (nothing): sites by content */
 	struct site **sites; /* insertion order, for stable iteration */
 	size_t nsites;
-	struct gc_point *gc; /* every GC cycle seen since attach */
-	size_t ngc, cap_gc;
+	/* The GC cycles seen since attach: ngc of them, the last SERIES_GC_KEEP at least
+	 * kept (a busy program collects many times a second, for hours), gc[0] being the
+	 * gc_base-th. Read through series_gc(). */
+	struct gc_point *gc;
+	size_t ngc, gc_base, cap_gc;
 	size_t cap_sites;
 	uint64_t start_mono_ns, start_wall_ns;
 	struct series_history hist; /* the intervals folded into every site's history */
 };
+
+#define SERIES_GC_KEEP 2048
+
+/* GC point I (0: the first since attach), NULL when it is no longer kept. */
+static inline struct gc_point *series_gc(const struct series *s, size_t i)
+{
+	return i >= s->gc_base && i < s->ngc ? &s->gc[i - s->gc_base] : NULL;
+}
+
 
 void series_init(struct series *s);
 void series_free(struct series *s);

@@ -459,17 +459,20 @@ static void heap_trend(const struct report_ctx *rc, FILE *out, const struct heap
 	fputc('\n', out);
 
 	/* A slope only where it is clear of the points' own noise (view.c, trend_dir()). */
-	if (t->ngc >= 2) {
+	if (t->ntrend >= 2) {
+		/* "over the last N GCs" once the first ones are no longer kept (series.h). */
+		const char *over = t->ntrend < t->ngc ? "over the last" : "over";
+
 		fputs("  trend: live heap ", out);
 		if (t->heap_dir == TREND_GROWING || t->heap_dir == TREND_SHRINKING)
-			fprintf(out, "%s/min over %zu GCs (%s -> %s)", bytes(t->heap_slope * 60, true),
-				t->ngc, bytes(t->first->heap_marked, false),
+			fprintf(out, "%s/min %s %zu GCs (%s -> %s)", bytes(t->heap_slope * 60, true),
+				over, t->ntrend, bytes(t->first->heap_marked, false),
 				bytes(last->heap_marked, false));
 		else if (t->heap_dir == TREND_FLAT)
-			fprintf(out, "flat over %zu GCs (%s to %s)", t->ngc, bytes(t->heap_min, false),
-				bytes(t->heap_max, false));
+			fprintf(out, "flat %s %zu GCs (%s to %s)", over, t->ntrend,
+				bytes(t->heap_min, false), bytes(t->heap_max, false));
 		else
-			fprintf(out, "too few GCs yet to tell (%zu GCs, %s -> %s)", t->ngc,
+			fprintf(out, "too few GCs yet to tell (%zu GCs, %s -> %s)", t->ntrend,
 				bytes(t->first->heap_marked, false), bytes(last->heap_marked, false));
 		if (h->have_objects && (t->objects_dir == TREND_GROWING ||
 					t->objects_dir == TREND_SHRINKING))

@@ -466,21 +466,27 @@ bool heap_trend_build(const struct report_ctx *r, struct heap_trend *t)
 	t->now = &now->heap;
 	t->ngc = ngc;
 	t->gcs_in_interval = ngc - MIN(before, ngc);
-	if (ngc) {
-		t->first = &ser->gc[0];
-		t->last = &ser->gc[ngc - 1];
+	/* The points kept: every GC since attach, or the last SERIES_GC_KEEP or more. */
+	size_t lo = MIN(ser->gc_base, ngc), n = ngc - lo;
+
+	t->ntrend = n;
+	if (n) {
+		t->first = series_gc(ser, lo);
+		t->last = series_gc(ser, ngc - 1);
 	}
-	x = xmalloc((MAX(ngc, (size_t)ser->nintervals) + 1) * sizeof(double));
-	y = xmalloc((MAX(ngc, (size_t)ser->nintervals) + 1) * sizeof(double));
-	/* Growth of the live heap: least squares over every GC point since attach. */
-	for (size_t i = 0; i < ngc; i++) {
-		x[i] = (ser->gc[i].mono_ns - ser->gc[0].mono_ns) / 1e9;
-		y[i] = ser->gc[i].heap_marked;
-		t->heap_min = i ? MIN(t->heap_min, ser->gc[i].heap_marked) : ser->gc[i].heap_marked;
-		t->heap_max = MAX(t->heap_max, ser->gc[i].heap_marked);
+	x = xmalloc((MAX(n, (size_t)ser->nintervals) + 1) * sizeof(double));
+	y = xmalloc((MAX(n, (size_t)ser->nintervals) + 1) * sizeof(double));
+	/* Growth of the live heap: least squares over the GC points kept. */
+	for (size_t i = 0; i < n; i++) {
+		const struct gc_point *p = series_gc(ser, lo + i);
+
+		x[i] = (p->mono_ns - t->first->mono_ns) / 1e9;
+		y[i] = p->heap_marked;
+		t->heap_min = i ? MIN(t->heap_min, p->heap_marked) : p->heap_marked;
+		t->heap_max = MAX(t->heap_max, p->heap_marked);
 	}
-	t->heap_slope = ngc >= 2 ? lsq_slope(x, y, ngc) : 0;
-	t->heap_dir = trend_dir(x, y, ngc, t->heap_slope);
+	t->heap_slope = n >= 2 ? lsq_slope(x, y, n) : 0;
+	t->heap_dir = trend_dir(x, y, n, t->heap_slope);
 	/* HeapObjects: one point per interval that had it. */
 	for (int i = 0; i < ser->nintervals; i++) {
 		const struct interval *iv = &ser->intervals[i];

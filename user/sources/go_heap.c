@@ -300,7 +300,7 @@ static void gc_off(struct ghsrc *h, const char *fmt, ...)
 	va_end(ap);
 	/* Nothing of it is printed again, not even the points that looked right. */
 	h->st.gc_off = true;
-	ser->ngc = 0;
+	ser->ngc = ser->gc_base = 0;
 	for (int i = 0; i < ser->nintervals; i++)
 		ser->intervals[i].ngc = 0;
 	trend_off(h, "the live heap after each GC", why);
@@ -352,7 +352,7 @@ static int on_gc(void *ctx, void *data, size_t len)
 	}
 	/* The cycle number: one more than the previous one we saw, or counted on below. */
 	if (ser->ngc)
-		numgc = ser->gc[ser->ngc - 1].numgc + 1;
+		numgc = series_gc(ser, ser->ngc - 1)->numgc + 1;
 	series_add_gc(ser, e->ts_ns, e->heap_marked, numgc);
 	return 0;
 }
@@ -897,13 +897,13 @@ static int collect_heap(struct session *s, struct ghsrc *h)
 		if (!mem_read(s->pid, h->mprofcycle, &w, 4)) {
 			uint32_t last = w >> 1;
 
-			for (size_t i = ser->ngc; i-- > before;)
-				ser->gc[i].numgc = last - (uint32_t)(ser->ngc - 1 - i);
+			for (size_t i = ser->ngc; i-- > MAX(before, ser->gc_base);)
+				series_gc(ser, i)->numgc = last - (uint32_t)(ser->ngc - 1 - i);
 			t->numgc = last;
 			t->have_numgc = true;
 		}
 	} else if (ser->ngc) {
-		t->numgc = ser->gc[ser->ngc - 1].numgc;
+		t->numgc = series_gc(ser, ser->ngc - 1)->numgc;
 	}
 
 	/* Bytes allocated since the last interval, from the runtime's own counter. */
@@ -947,10 +947,11 @@ static int collect_heap(struct session *s, struct ghsrc *h)
 		objects_off(h, why);
 	}
 	/* Nor is more live after a GC than was ever allocated. */
-	for (size_t i = before; i < ser->ngc && h->have_total_alloc && !t->gc_off; i++)
-		if (ser->gc[i].heap_marked > h->total_alloc + (64ull << 20))
+	for (size_t i = MAX(before, ser->gc_base);
+	     i < ser->ngc && h->have_total_alloc && !t->gc_off; i++)
+		if (series_gc(ser, i)->heap_marked > h->total_alloc + (64ull << 20))
 			gc_off(h, "a GC reported %llu bytes live, more than the %llu ever allocated",
-			       (unsigned long long)ser->gc[i].heap_marked,
+			       (unsigned long long)series_gc(ser, i)->heap_marked,
 			       (unsigned long long)h->total_alloc);
 
 	if (t->profiling) {
