@@ -341,6 +341,39 @@ else
 	fail "C++: target start" "$(head -3 "$dir/target.out")"
 fi
 
+# C++ under jemalloc, whose operator new and delete are its own (they never call
+# malloc or free): probed in its file, the same blocks and no temporaries left.
+dir=$tmp/cpp-jemalloc
+mkdir -p "$dir"
+if [ -e "$jemalloc" ]; then
+	env LD_PRELOAD="$jemalloc" "$T/cppleak" -n 800 -status "$dir/status" >"$dir/target.out" &
+	TPID=$!
+	pids+=($TPID)
+	if wait_for 10 grep -q ready "$dir/target.out"; then
+		trace "$dir" 1 3
+		D=$dir
+		last_stacks "$dir" >"$dir/last.json"
+		n=$(status_get "$dir/status" inserted)
+		row=$(jq -c 'select(.live_bytes == .live * 1024 and (.frames | map(.func) | index("Cache::insert(std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> > const&)")))' "$dir/last.json" | head -1)
+		frames=$(jq -r '[.frames[].func] | join(" | ")' <<<"$row")
+		if [ "$LRC" = 0 ] && [ -n "$row" ] && [ "$(jq .live <<<"$row")" = "$n" ] &&
+			[[ "$frames" == "operator new(unsigned long) | Cache::insert("* ]]; then
+			pass "C++ with jemalloc: its own operator new probed, Cache::insert holds $n blocks"
+		else
+			fail "C++ with jemalloc: its own operator new probed" "exit $LRC, inserted $n, row: ${row:0:300}"
+			jq -c '[.live, [.frames[].func]]' "$dir/last.json" | head -5
+		fi
+		got=$(jq -s 'map(select(.frames | map(.func) | index("Cache::lookup(std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> > const&) [clone .isra.0]", "Cache::lookup(std::__cxx11::basic_string<char, std::char_traits<char>, std::allocator<char> > const&)")) | .live) | add // 0' "$dir/last.json")
+		# Made (in some report) and all given back.
+		nl=$(jq -s 'map(select(.type == "stack" and .view == "native-heap" and .final and (.frames | map(.func // "") | any(startswith("Cache::lookup(")))) | .created) | add // 0' "$dir/out.json")
+		[ "$got" = 0 ] && [ "$nl" -gt 0 ] && pass "C++ with jemalloc: its operator delete seen (Cache::lookup's $nl temporaries: 0 outstanding)" ||
+			fail "C++ with jemalloc: its operator delete seen" "$got outstanding from Cache::lookup, $nl made"
+		kill "$TPID"
+	else
+		fail "C++ with jemalloc: target start" "$(head -3 "$dir/target.out")"
+	fi
+fi
+
 # An allocator of its own under prefixed names (like a prefixed jemalloc build).
 dir=$tmp/prefix
 mkdir -p "$dir"

@@ -34,11 +34,18 @@
 #include "session.h"
 #include "bpf/stacks.h"
 
-/* What to probe. Allocating functions need the return (the block's address). */
+/*
+ * What to probe. Allocating functions need the return (the block's address).
+ * own_heap: only in a file that defines malloc too, i.e. an allocator that serves
+ * these itself (jemalloc's and tcmalloc's operator new and delete, sized and
+ * aligned, and jemalloc's *allocx API). libstdc++'s operator new calls malloc,
+ * which is probed already; its delete calls free.
+ */
 static const struct alloc_fn {
 	const char *name;
 	enum nat_kind kind;
 	bool prefixed; /* also looked for with --alloc-prefix */
+	bool own_heap;
 } alloc_fns[] = {
 	{"malloc", NAT_MALLOC, true},
 	{"calloc", NAT_CALLOC, true},
@@ -52,6 +59,34 @@ static const struct alloc_fn {
 	{"free", NAT_FREE, true},
 	{"mmap", NAT_MMAP, false},
 	{"munmap", NAT_MUNMAP, false},
+	/* The size first, like malloc (the alignment or nothrow tag after it is not read). */
+	{"_Znwm", NAT_MALLOC, false, true},
+	{"_Znam", NAT_MALLOC, false, true},
+	{"_ZnwmRKSt9nothrow_t", NAT_MALLOC, false, true},
+	{"_ZnamRKSt9nothrow_t", NAT_MALLOC, false, true},
+	{"_ZnwmSt11align_val_t", NAT_MALLOC, false, true},
+	{"_ZnamSt11align_val_t", NAT_MALLOC, false, true},
+	{"_ZnwmSt11align_val_tRKSt9nothrow_t", NAT_MALLOC, false, true},
+	{"_ZnamSt11align_val_tRKSt9nothrow_t", NAT_MALLOC, false, true},
+	{"mallocx", NAT_MALLOC, false, true},
+	/* rallocx(ptr, size, flags): realloc's registers; a failure leaves ptr. */
+	{"rallocx", NAT_REALLOC, false, true},
+	/* The pointer first, like free. */
+	{"_ZdlPv", NAT_FREE, false, true},
+	{"_ZdaPv", NAT_FREE, false, true},
+	{"_ZdlPvm", NAT_FREE, false, true},
+	{"_ZdaPvm", NAT_FREE, false, true},
+	{"_ZdlPvRKSt9nothrow_t", NAT_FREE, false, true},
+	{"_ZdaPvRKSt9nothrow_t", NAT_FREE, false, true},
+	{"_ZdlPvSt11align_val_t", NAT_FREE, false, true},
+	{"_ZdaPvSt11align_val_t", NAT_FREE, false, true},
+	{"_ZdlPvmSt11align_val_t", NAT_FREE, false, true},
+	{"_ZdaPvmSt11align_val_t", NAT_FREE, false, true},
+	{"_ZdlPvSt11align_val_tRKSt9nothrow_t", NAT_FREE, false, true},
+	{"_ZdaPvSt11align_val_tRKSt9nothrow_t", NAT_FREE, false, true},
+	{"dallocx", NAT_FREE, false, true},
+	{"sdallocx", NAT_FREE, false, true},
+	{"cfree", NAT_FREE, false, true},
 };
 
 /* libstdc++'s operator new family: frameless, and between malloc and its caller. */
@@ -181,6 +216,19 @@ static int attach_one(struct session *s, struct nsrc *n, const char *path,
 }
 
 /*
+ * A function that starts by jumping elsewhere (jemalloc's operator delete: `jmp
+ * free@plt`; operator new[]: `jmp operator new`) is a wrapper: where it lands is
+ * probed already, and a probe here would be a second trap for the same call.
+ */
+static bool tail_call_only(const struct elf_file *elf, const struct elf_symbol *sym)
+{
+	const void *code = elf_vaddr_ptr(elf, sym->addr, 16);
+	struct insn in;
+
+	return code && !disasm_one(code, 16, sym->addr, &in) && in.is_jmp && in.branch_target;
+}
+
+/*
  * Probe every allocator function file defines (not imports). Functions sharing an
  * address (glibc's memalign and aligned_alloc) are probed once. Returns how many
  * functions were probed (dry: would be), or -errno when attaching failed.
@@ -190,6 +238,9 @@ static int probe_file(struct session *s, struct nsrc *n, const char *path, struc
 {
 	uint64_t done[2 * ARRAY_SIZE(alloc_fns)];
 	int ndone = 0, probed = 0;
+	struct elf_symbol msym;
+	bool has_malloc = !elf_find_symbol(mf->elf, "malloc", &msym) && msym.type == STT_FUNC &&
+			  msym.addr;
 
 	for (int pass = 0; pass < (prefix ? 2 : 1); pass++) {
 		for (size_t i = 0; i < ARRAY_SIZE(alloc_fns); i++) {
@@ -200,7 +251,7 @@ static int probe_file(struct session *s, struct nsrc *n, const char *path, struc
 			bool dup = false;
 			int err;
 
-			if (pass == 1 && !fn->prefixed)
+			if ((pass == 1 && !fn->prefixed) || (fn->own_heap && !has_malloc))
 				continue;
 			/* A Go program with cgo maps its own heap through mmap: that memory is
 			 * the Go heap views' (go-heap), not outstanding C allocations. */
@@ -212,7 +263,7 @@ static int probe_file(struct session *s, struct nsrc *n, const char *path, struc
 				continue;
 			for (int j = 0; j < ndone; j++)
 				dup |= done[j] == sym.addr;
-			if (dup)
+			if (dup || (fn->own_heap && tail_call_only(mf->elf, &sym)))
 				continue;
 			done[ndone++] = sym.addr;
 			if (dry) {
