@@ -537,7 +537,7 @@ scale_reports() {
 		for (i = 1; i <= NF; i++) if ($i == "CPU") cpu = $(i + 1) + $(i + 5); else if ($i == "RSS") j = i; else if ($i == "system") k = i
 		rss = $(j + 1); peak = $(j + 4); bpf = $(j + 8); wait = substr($(k + 1), 2)
 		if ($0 ~ /at attach/)
-			printf "    attach: tracing %.0f ms after start (%s); RSS %.1f MiB, BPF maps %.1f MiB\n", t, attach, rss, bpf
+			printf "    attach: tracing %.0f ms after start (%s); leakscope CPU %.2f s, RSS %.1f MiB (peak %.1f), BPF maps %.1f MiB\n", t, attach, cpu, rss, peak, bpf
 		else if ($0 ~ /after this report/)
 			printf "    report %d: collect %7.1f ms + write %7.1f ms = %7.1f ms wall, leakscope CPU %.2f s (+%.2f s waiting for a CPU); RSS %.1f MiB (peak %.1f), BPF maps %.1f MiB\n", iv, c, w, c + w, cpu - lastcpu, wait - lastwait, rss, peak, bpf
 		else
