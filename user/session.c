@@ -343,6 +343,17 @@ static void start_window(pid_t pid, uint64_t *lo, uint64_t *hi)
 	*hi = *lo + tick;
 }
 
+/* Does the program about to be launched load shared libraries (has an interpreter)? */
+static bool launched_maps_libraries(const struct session *s)
+{
+	struct elf_section sec;
+	struct modfile *mf;
+	int err;
+
+	mf = modfile_get(s->exe_path, &err);
+	return !mf || !elf_find_section(mf->elf, ".interp", &sec);
+}
+
 int session_attach(struct session *s)
 {
 	uint32_t wanted = wanted_views(s);
@@ -353,7 +364,12 @@ int session_attach(struct session *s)
 	maps_watch_init(&s->maps, s->pid);
 	symbolizer_init(&s->sym, &s->maps);
 	maps_watch_expect(&s->maps, s->exe_path);
-	if (maps_watch_refresh(&s->maps)) {
+	/* A launched program that maps no library (no interpreter: a static build, a Go
+	 * program without cgo) will map nothing of what the child maps before its exec,
+	 * which is leakscope's own files: the sources go by the executable alone. */
+	if (s->launched && !launched_maps_libraries(s))
+		;
+	else if (maps_watch_refresh(&s->maps)) {
 		fatal_set(&s->fatal, EXIT_NO_TARGET,
 			  "process %d exited before leakscope could look at it", s->pid);
 		return -ESRCH;
