@@ -126,7 +126,8 @@ int BPF_PROG(thr_newtask, struct task_struct *task, __u64 clone_flags)
 	struct thr_thread t = {};
 	struct thr_pending *p;
 
-	if (!(clone_flags & CLONE_THREAD) || !view_current(&tgid, &tid))
+	/* Made by the program traced: not by the one it ran exec into. */
+	if (!(clone_flags & CLONE_THREAD) || !view_current(&tgid, &tid) || !runs_target_exe())
 		return 0;
 	p = bpf_map_lookup_elem(&thr_creators, &ktid);
 	if (p) {

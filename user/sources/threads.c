@@ -512,8 +512,13 @@ static int tsrc_collect(struct session *s, void *state)
 	uint64_t t1;
 	int err;
 
-	find_pthread_create(s, t);
-	attach_pthread_create(s, t, NULL);
+	/* After the target exited or ran exec (session_collect_final), the maps still hold
+	 * what it did: its threads' creations and exits up to the end, by stack. Its /proc
+	 * is another program's, or gone. */
+	if (!s->exited) {
+		find_pthread_create(s, t);
+		attach_pthread_create(s, t, NULL);
+	}
 
 	/*
 	 * Creations and exits per site up to t1. Threads recorded after t1 are left for
@@ -538,9 +543,11 @@ static int tsrc_collect(struct session *s, void *state)
 	}
 
 	/* Names from /proc first, then the live threads as the tracepoints left them. */
-	err = tasks_read(s->pid, &t->tasks);
+	err = s->exited ? 0 : tasks_read(s->pid, &t->tasks);
 	if (err == -ESRCH)
 		return -ESRCH;
+	if (s->exited)
+		t->tasks.n = 0;
 	err = map_dump_read(tfd, sizeof(uint32_t), sizeof(struct thr_thread), &t->tmap);
 	if (err)
 		log_warn("reading the threads map: %s", strerror(-err));
@@ -627,4 +634,4 @@ static void tsrc_detach(void *state)
 }
 
 const struct source_ops thread_source =
-	SOURCE_OPS(tsrc, "threads", VIEW_BIT(VIEW_THREADS));
+	SOURCE_OPS(tsrc, "threads", VIEW_BIT(VIEW_THREADS), .after_exit = true);
