@@ -573,7 +573,10 @@ static int tsrc_collect(struct session *s, void *state)
 		struct task *tk = &t->tasks.v[i];
 		struct thr_thread th;
 
-		if (tk->in_map || !bpf_map_lookup_elem(tfd, &tk->tid, &th))
+		/* In the map by now (made meanwhile), or gone since /proc was read: its exit
+		 * took it out of the map after we read /proc (not a thread no probe saw). */
+		if (tk->in_map || !bpf_map_lookup_elem(tfd, &tk->tid, &th) ||
+		    !task_alive(s->pid, tk->tid))
 			continue;
 		if (!untracked_site)
 			untracked_site = series_site(ser, VIEW_THREADS, NULL, 0, 0, SITE_NO_STACK);
