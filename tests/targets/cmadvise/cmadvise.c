@@ -11,7 +11,7 @@
  *   - partial: one 8 MiB mapping after SIGUSR1 of which 1 MiB is written and kept
  *     (a fresh mapping is its written pages, not its length);
  *   - with -leak: leak_pages writes 256 KiB of a reserved region it never gives
- *     back, each cycle (a real growth).
+ *     back, each cycle (a real growth), up to -leak-mb MiB (default 256).
  *
  * Every cycle (-cycle-ms, default 50) it writes its counts to -status (by rename):
  *	ready 1 / phase idle|running / cycles N / leaked_bytes N / partial_bytes N
@@ -123,6 +123,8 @@ int main(int argc, char **argv)
 			leak = 1;
 		else if (!strcmp(argv[i], "-status") && i + 1 < argc)
 			status = argv[++i];
+		else if (!strcmp(argv[i], "-leak-mb") && i + 1 < argc)
+			leak_cap = (size_t)atoi(argv[++i]) * MIB;
 		else if (!strcmp(argv[i], "-cycle-ms") && i + 1 < argc)
 			cycle_ms = atoi(argv[++i]);
 		else {
