@@ -90,7 +90,8 @@ r=$(jq -s '[.[] | select(.type=="suspect" and .final==false and .view=="go-heap"
 bpm=$(final goleak go-heap main.remember bytes_per_min)
 in_range "$bpm" 10000000 30000000 && pass "$name: heap suspect grows $bpm bytes/min (the target keeps about 16 MB/min)" ||
 	fail "$name: heap suspect's rate" "$bpm bytes/min"
-others=$(jq -r -s '[.[] | select(.type=="suspect") | .func] | unique | map(select(. != "main.lookup.func1" and . != "main.remember")) | join(" ")' "$tmp/goleak.out")
+others=$(jq -r -s '[.[] | select(.type=="suspect" and .func != "main.lookup.func1" and .func != "main.remember")
+	| "\(.view)/\(.rule) \(.func) [\(.frames[:5] | map(.func) | join(" <- "))]"] | unique | join("; ")' "$tmp/goleak.out")
 [ -z "$others" ] && pass "$name: nothing else suspected (serve, workers, garbage)" ||
 	fail "$name: nothing else suspected" "also: $others"
 jq -e -s 'map(select(.type=="suspect")) | all(has("view") and has("rule") and has("func") and has("file")

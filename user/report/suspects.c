@@ -330,7 +330,9 @@ static void thread_rules(const struct report_ctx *rc, struct report_rows *rows,
 /*
  * Where a suspect is: the first frame of its stack that is not the allocator or
  * the system's libraries (malloc, operator new, pthread_create and what calls
- * them inside libc), the view's own frame otherwise.
+ * them inside libc; Go's runtime: mallocgc, growslice, a map growing, called by
+ * the program), the view's own frame otherwise; a stack all in Go's runtime is
+ * named by what called its allocator (runtime.malg: a goroutine's g).
  */
 static const struct frame *own_frame(const struct frames *fr)
 {
@@ -354,8 +356,13 @@ static const struct frame *own_frame(const struct frames *fr)
 			sys = !strncmp(f->func, sys_funcs[k], strlen(sys_funcs[k])) &&
 			      (!f->func[strlen(sys_funcs[k])] || f->func[strlen(sys_funcs[k])] == '(');
 		if (!sys && f->func)
+			sys = !strncmp(f->func, "runtime.", 8) || !strncmp(f->func, "internal/runtime/", 17);
+		if (!sys && f->func)
 			return f;
 	}
+	for (int i = 0; i < fr->n; i++)
+		if (fr->v[i].func && strncmp(fr->v[i].func, "runtime.mallocgc", 16))
+			return &fr->v[i];
 	return &fr->v[0];
 }
 
