@@ -367,9 +367,7 @@ int session_attach(struct session *s)
 	/* A launched program that maps no library (no interpreter: a static build, a Go
 	 * program without cgo) will map nothing of what the child maps before its exec,
 	 * which is leakscope's own files: the sources go by the executable alone. */
-	if (s->launched && !launched_maps_libraries(s))
-		;
-	else if (maps_watch_refresh(&s->maps)) {
+	if ((!s->launched || launched_maps_libraries(s)) && maps_watch_refresh(&s->maps)) {
 		fatal_set(&s->fatal, EXIT_NO_TARGET,
 			  "process %d exited before leakscope could look at it", s->pid);
 		return -ESRCH;

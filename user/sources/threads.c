@@ -543,11 +543,10 @@ static int tsrc_collect(struct session *s, void *state)
 	}
 
 	/* Names from /proc first, then the live threads as the tracepoints left them. */
-	err = s->exited ? 0 : tasks_read(s->pid, &t->tasks);
-	if (err == -ESRCH)
-		return -ESRCH;
 	if (s->exited)
-		t->tasks.n = 0;
+		t->tasks.n = 0; /* its /proc is gone, or another program's */
+	else if (tasks_read(s->pid, &t->tasks) == -ESRCH)
+		return -ESRCH;
 	err = map_dump_read(tfd, sizeof(uint32_t), sizeof(struct thr_thread), &t->tmap);
 	if (err)
 		log_warn("reading the threads map: %s", strerror(-err));

@@ -180,23 +180,9 @@ void proc_exe_name(pid_t pid, char *buf, size_t len)
 
 void proc_cmdline(pid_t pid, char *buf, size_t len)
 {
-	char path[64];
-	ssize_t n;
-	int fd;
+	size_t n = read_small(pid, "cmdline", buf, len);
 
-	buf[0] = 0;
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n <= 0) {
-		buf[0] = 0;
-		return;
-	}
-	buf[n] = 0;
-	for (ssize_t i = 0; i < n - 1; i++)
+	for (size_t i = 0; i + 1 < n; i++)
 		if (!buf[i])
 			buf[i] = ' ';
 }
