@@ -107,6 +107,7 @@ enum {
 	OPT_FOLDED,
 	OPT_MAX_ALLOCS,
 	OPT_MAX_THREADS,
+	OPT_CREATION_PROBE,
 };
 
 static const struct argp_option options[] = {
@@ -160,6 +161,13 @@ static const struct argp_option options[] = {
 	{"unwind-max", OPT_UNWIND_MAX, "N", 0,
 	 "Goroutine stacks read per go statement and report for \"where they are now\" "
 	 "(default 100; groups are scaled, marked ~, beyond it)"},
+	{"creation-probe", OPT_CREATION_PROBE, "MODE", 0,
+	 "Go programs: the probe that records each goroutine's full creation stack. learn "
+	 "(default): on until every go statement's stacks are known, then paused while more "
+	 "than 500 goroutines/s are made (on again 1 s every 30 s, and for a go statement "
+	 "seen without a stack; CREATED/EXITED estimated meanwhile); on: always, exact "
+	 "CREATED/EXITED, one probe hit per go statement run; off: none, rows by go "
+	 "statement only"},
 	{"sample-hz", OPT_SAMPLE_HZ, "HZ", 0,
 	 "Go programs without heap profiling: CPU samples per second per CPU used to "
 	 "apportion allocation by stack (default 999; cost grows with it)"},
@@ -294,6 +302,16 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			cfg->native_mode = NATIVE_GROWTH;
 		else
 			usage_error(ps, "--mode '%s' unknown; give exact or growth", arg);
+		break;
+	case OPT_CREATION_PROBE:
+		if (!strcmp(arg, "learn"))
+			cfg->creation_probe = CREATION_PROBE_LEARN;
+		else if (!strcmp(arg, "on"))
+			cfg->creation_probe = CREATION_PROBE_ON;
+		else if (!strcmp(arg, "off"))
+			cfg->creation_probe = CREATION_PROBE_OFF;
+		else
+			usage_error(ps, "--creation-probe '%s' unknown; give learn, on or off", arg);
 		break;
 	case OPT_SAMPLE_HZ:
 		if (!parse_long(arg, 10, 100000, &v))

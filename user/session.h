@@ -25,6 +25,13 @@ enum native_mode {
 	NATIVE_GROWTH, /* rare events only (page faults, brk, mmap): growth attribution */
 };
 
+/* --creation-probe: the goroutine creation probe (full creation stacks). */
+enum creation_probe {
+	CREATION_PROBE_LEARN, /* on until the stacks are known, then paused while creations are many */
+	CREATION_PROBE_ON,    /* always on: exact CREATED and EXITED */
+	CREATION_PROBE_OFF,   /* never placed: rows by go statement only */
+};
+
 struct config {
 	pid_t pid;
 	char **command; /* argv after "--", NULL when attaching to -p */
@@ -38,6 +45,7 @@ struct config {
 	uint32_t max_goroutines; /* BPF map sizes */
 	uint32_t unwind_max;	 /* goroutine stacks read per row and report (the dump) */
 	bool dump;		 /* --dump: one snapshot of the goroutines, no probe, then exit */
+	enum creation_probe creation_probe;
 	uint32_t max_stacks;
 	uint32_t max_allocs;  /* native heap: outstanding allocations tracked */
 	uint32_t max_threads; /* threads tracked with their creation site */

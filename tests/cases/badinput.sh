@@ -31,6 +31,8 @@ expect "bad pid" 2 "PID 'abc' is not a process ID" "$LEAKSCOPE" --suspects off -
 expect "pid and command" 2 "-p and -- COMMAND both given" "$LEAKSCOPE" --suspects off -p 1 -- /bin/true
 expect "unknown view" 2 "unknown view 'heapz'" "$LEAKSCOPE" -w heapz -p 1
 expect "--dump with a command" 2 "--dump looks at a running program" "$LEAKSCOPE" --dump -- /bin/true
+expect "bad --creation-probe" 2 "--creation-probe 'sometimes' unknown; give learn, on or off" \
+	"$LEAKSCOPE" --creation-probe sometimes -p 1
 expect "bad --unwind-max" 2 "--unwind-max '0' out of range" "$LEAKSCOPE" --unwind-max 0 -p 1
 "$LEAKSCOPE" --frobnicate >/dev/null 2>"$tmp/err"
 [ $? -eq 2 ] && pass "unknown option (exit 2)" || fail "unknown option" "$(head -2 "$tmp/err")"

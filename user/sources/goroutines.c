@@ -54,6 +54,10 @@ struct gsrow {
 	size_t ngs, cap_gs;
 	int64_t pre;	      /* of them, created before attach */
 	const char *name;     /* the function they run, from their own stacks */
+	/* The creation probe's last window (--creation-probe learn). */
+	uint64_t win_created; /* creations counted in the window so far */
+	double rate;	      /* creations per second in the last window: estimates while paused */
+	bool asked;	      /* seen without a creation stack: the probe was turned on for it */
 };
 
 /* A goroutine's current stack, kept while it has not moved. */
@@ -97,7 +101,27 @@ struct gsrc {
 	struct hmap stacks;	     /* content hash -> struct istack */
 	struct hmap cache;	     /* g address -> struct gcache */
 	uint64_t unwound, torn, retried; /* stack walks since attach, given up, redone */
+	/*
+	 * The creation probe under --creation-probe learn: on in windows of WINDOW_NS,
+	 * paused after a window that met no new creation stack while goroutines were made
+	 * faster than PAUSE_RATE, on again every RESAMPLE_NS and for every go statement
+	 * seen with no creation stack.
+	 */
+	bool probe_on;
+	uint64_t win_start;	/* this window's start, probe on */
+	uint64_t paused_at;	/* since when paused; 0 when on */
+	uint64_t paused_ns;	/* paused in the interval being collected */
+	uint64_t on_ns;		/* on in it */
+	uint64_t pauses, resumes;
+	uint64_t last_collect;	/* when the last interval ended */
+	struct cum_deltas win;	/* per go_site_key, read at window ends */
+	struct map_dump win_sites;
 };
+
+#define WINDOW_NS 1000000000ull
+#define RESAMPLE_NS 30000000000ull
+/* Below this many creations per second the probe costs the target < 0.1 % of a CPU: kept on. */
+#define PAUSE_RATE 500.0
 
 /*
  * Where to catch a new goroutine. Preferred: the `call runtime.runqput` in
@@ -331,6 +355,101 @@ static void trim_parked(void *ctx, const struct block_group *grp, struct frames 
 
 /* ---- the source --------------------------------------------------------------------- */
 
+
+/* ---- the creation probe, on and paused --------------------------------------------- */
+
+static const char *const probe_mode_names[] = {"learn", "on", "off"};
+
+static int probe_place(struct session *s, struct gsrc *g)
+{
+	struct fatal f = {0};
+
+	for (int i = 0; i < g->naddrs; i++)
+		if (!links_add(&g->links, uprobe_attach(s->pid, g->skel->progs.go_newproc,
+							s->exe_path, g->mf->elf, g->addrs[i], 0,
+							"goroutine creation", &f))) {
+			links_destroy(&g->links);
+			fatal_set(&s->fatal, f.status, "%s", f.msg);
+			return -ENOENT;
+		}
+	return 0;
+}
+
+/* Turn the probe on again (learn), for a window; false when the kernel refused. */
+static bool probe_resume(struct session *s, struct gsrc *g, const char *why)
+{
+	uint64_t now = now_ns();
+	struct fatal saved = s->fatal;
+
+	if (g->probe_on)
+		return true;
+	if (probe_place(s, g)) {
+		log_warn("goroutine creation probe stays paused: %s", s->fatal.msg);
+		s->fatal = saved;
+		return false;
+	}
+	g->paused_ns += now - g->paused_at;
+	g->paused_at = 0;
+	g->probe_on = true;
+	g->win_start = now;
+	g->resumes++;
+	log_debug("goroutine creation probe on again: %s", why);
+	return true;
+}
+
+/*
+ * A window ends (learn): each row's creations per second in it; pause when none
+ * was made from a stack not seen before and they came faster than PAUSE_RATE.
+ */
+static void window_end(struct gsrc *g, uint64_t now)
+{
+	double secs = (now - g->win_start) / 1e9, total = 0, fresh = 0;
+	bool unmet = false;
+	struct gsrow *r;
+	int err = map_dump_read(bpf_map__fd(g->skel->maps.go_sites), sizeof(struct go_site_key),
+				sizeof(uint64_t), &g->win_sites);
+
+	if (err) {
+		log_warn("reading the sites map: %s", strerror(-err));
+		g->win_start = now;
+		return;
+	}
+	for (size_t i = 0; i < g->win_sites.n; i++) {
+		const struct go_site_key *k = map_dump_key(&g->win_sites, i);
+		uint64_t cum = *(uint64_t *)map_dump_value(&g->win_sites, i);
+		bool seen = cum_deltas_last(&g->win, k);
+		uint64_t d = cum_delta1(&g->win, k, cum);
+		struct row_key rk = {k->gopc, k->startpc};
+
+		if (!seen)
+			fresh += d;
+		total += d;
+		if ((r = hmap_get(&g->rows, &rk)))
+			r->win_created += d;
+		else
+			unmet |= d > 0; /* a go statement the reports have not met yet */
+	}
+	for (size_t it = 0; hmap_next(&g->rows, &it, NULL, (void **)&r);) {
+		r->rate = secs > 0 ? r->win_created / secs : 0;
+		r->win_created = 0;
+	}
+	g->win_start = now;
+	/*
+	 * Stacks met for the first time, beyond one creation in a hundred (a go statement
+	 * reached by ever new stacks, a recursion, would keep it on for good), or a go
+	 * statement no report has met: stay on.
+	 */
+	if (unmet || fresh * 100 > total || secs <= 0 || total / secs < PAUSE_RATE)
+		return;
+	links_destroy(&g->links);
+	g->probe_on = false;
+	g->paused_at = now_ns();
+	g->pauses++;
+	log_debug("goroutine creation probe paused: %.0f goroutines/s, every creation stack "
+		  "already known; on again for %.0f s every %.0f s",
+		  total / secs, WINDOW_NS / 1e9, RESAMPLE_NS / 1e9);
+}
+
 static int gsrc_probe(struct session *s, void **state)
 {
 	struct gsrc *g;
@@ -338,6 +457,7 @@ static int gsrc_probe(struct session *s, void **state)
 
 	g = xcalloc(1, sizeof(*g));
 	cum_deltas_init(&g->created, sizeof(struct go_site_key), 1);
+	cum_deltas_init(&g->win, sizeof(struct go_site_key), 1);
 	hmap_init(&g->is_runtime, sizeof(uint64_t), sizeof(bool));
 	hmap_init(&g->rows, sizeof(struct row_key), sizeof(struct gsrow));
 	hmap_init(&g->row_of_site, sizeof(struct site *), sizeof(struct row_key));
@@ -404,12 +524,12 @@ static int gsrc_attach(struct session *s, void *state)
 				  strerror(-err));
 			return err;
 		}
-		for (int i = 0; i < g->naddrs; i++)
-			if (!links_add(&g->links,
-				       uprobe_attach(s->pid, g->skel->progs.go_newproc, s->exe_path,
-						     g->mf->elf, g->addrs[i], 0, "goroutine creation",
-						     &s->fatal)))
+		if (s->cfg->creation_probe != CREATION_PROBE_OFF) {
+			if (probe_place(s, g))
 				return -ENOENT;
+			g->probe_on = true;
+			g->win_start = now_ns();
+		}
 		{
 			const void *code = elf_vaddr_ptr(g->mf->elf, g->addrs[0], 16);
 			struct insn in;
@@ -421,7 +541,10 @@ static int gsrc_attach(struct session *s, void *state)
 				  ok ? in.mnemonic : "?", ok ? in.op_str : "",
 				  !ok ? "?" : in.emulated ? "emulated" : "single-stepped");
 		}
+		log_debug("goroutine creation probe: --creation-probe %s",
+			  probe_mode_names[s->cfg->creation_probe]);
 	}
+	g->last_collect = now_ns();
 
 	/* Everything alive now existed before attach; remember where they end. */
 	if (!try_runtime(s, g) && !go_runtime_scan(&g->rt)) {
@@ -720,6 +843,42 @@ static void dump_row(struct session *s, struct gsrc *g, struct gsrow *r, uint64_
 	free(t);
 }
 
+
+/*
+ * The time the probe was paused in the interval ending at t1: each row's creations
+ * then, estimated at its rate in the last window it was on; the view's note says so.
+ */
+static void estimate_paused(struct session *s, struct gsrc *g, uint64_t t1)
+{
+	struct view_info *vi = &s->views[VIEW_GOROUTINES];
+	uint64_t span = t1 - g->last_collect, paused;
+	struct gsrow *r;
+
+	g->last_collect = t1;
+	if (s->cfg->creation_probe == CREATION_PROBE_OFF) {
+		view_note_add(vi, "no creation probe (--creation-probe off): goroutines shown by "
+				  "go statement, CREATED and EXITED only what the live counts show");
+		return;
+	}
+	if (!g->probe_on) {
+		g->paused_ns += t1 - g->paused_at;
+		g->paused_at = t1;
+	}
+	paused = MIN(g->paused_ns, span);
+	g->paused_ns = 0;
+	if (!paused)
+		return;
+	for (size_t it = 0; hmap_next(&g->rows, &it, NULL, (void **)&r);)
+		if (r->rate > 0)
+			site_now(&s->series, r->site)->created +=
+				(uint64_t)(r->rate * (paused / 1e9) + 0.5);
+	view_note_add(vi,
+		      "creation probe paused %.1f s of %.1f s, every creation stack seen already "
+		      "(--creation-probe on keeps it on): CREATED and EXITED then estimated from "
+		      "the rate while it was on",
+		      paused / 1e9, span / 1e9);
+}
+
 static int gsrc_collect(struct session *s, void *state)
 {
 	struct gsrc *g = state;
@@ -749,8 +908,10 @@ static int gsrc_collect(struct session *s, void *state)
 	 * are left for the next interval, so that created and live agree.
 	 */
 	t1 = now_ns();
-	if (g->skel)
+	if (g->skel) {
 		count_creations(s, g);
+		estimate_paused(s, g, t1);
+	}
 
 	/* Live goroutines, each in the row of its go statement (read after the sites, so
 	 * every goroutine the scan saw has its record by then). */
@@ -815,6 +976,12 @@ static int gsrc_collect(struct session *s, void *state)
 
 		if (!r->ngs)
 			continue;
+		/* Made while the probe was paused, from a go statement not seen made: look. */
+		if (!g->probe_on && !r->best_stack && !r->asked && (int64_t)r->ngs > r->pre &&
+		    g->skel && s->cfg->creation_probe == CREATION_PROBE_LEARN) {
+			r->asked = true;
+			probe_resume(s, g, "goroutines of a go statement with no creation stack yet");
+		}
 		sm = site_now(ser, r->site);
 		sm->live += r->ngs;
 		sm->pre_live += r->pre;
@@ -863,9 +1030,18 @@ static int gsrc_collect(struct session *s, void *state)
 static void gsrc_tick(struct session *s, void *state)
 {
 	struct gsrc *g = state;
+	uint64_t now;
 
-	if (g->skel)
-		growmap_tick(&g->records);
+	if (!g->skel)
+		return;
+	growmap_tick(&g->records);
+	if (s->cfg->creation_probe != CREATION_PROBE_LEARN || s->views[VIEW_GOROUTINES].off)
+		return;
+	now = now_ns();
+	if (g->probe_on && now - g->win_start >= WINDOW_NS)
+		window_end(g, now);
+	else if (!g->probe_on && now - g->paused_at >= RESAMPLE_NS)
+		probe_resume(s, g, "looking for creation stacks not seen yet");
 }
 
 static void gsrc_detach(void *state)
@@ -880,6 +1056,8 @@ static void gsrc_detach(void *state)
 	map_dump_free(&g->sites);
 	go_runtime_free(&g->rt);
 	cum_deltas_free(&g->created);
+	cum_deltas_free(&g->win);
+	map_dump_free(&g->win_sites);
 	hmap_free(&g->is_runtime);
 	for (size_t it = 0; hmap_next(&g->rows, &it, NULL, (void **)&r);)
 		free(r->gs);
