@@ -170,7 +170,8 @@ static const struct argp_option options[] = {
 	 "statement only"},
 	{"sample-hz", OPT_SAMPLE_HZ, "HZ", 0,
 	 "Go programs without heap profiling: CPU samples per second per CPU used to "
-	 "apportion allocation by stack (default 999; cost grows with it)"},
+	 "apportion allocation by stack (default 99; cost grows with it: 999 took a quarter "
+	 "of a busy network server's throughput here)"},
 	{0},
 };
 
@@ -464,7 +465,7 @@ int cli_parse(int argc, char **argv, struct config *cfg)
 	cfg->max_stacks = 16384;
 	cfg->max_allocs = 1u << 22;
 	cfg->max_threads = 131072;
-	cfg->alloc_sample_hz = 999;
+	cfg->alloc_sample_hz = 99;
 	suspect_opts_default(&cfg->sus);
 	for (int v = 0; v < VIEW__MAX; v++)
 		cfg->views[v] = true;

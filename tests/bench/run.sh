@@ -94,7 +94,7 @@ bench_goheap() {
 	mtn5=$(printf '%s\n' "${tn5[@]}" | median)
 	printf '  heap profiling on (pprof linked):  untraced %6.2f ns/alloc, leakscope %6.2f  ratio %s\n' \
 		"$mup" "$mtp" "$(ratio "$mtp" "$mup")"
-	printf '  heap profiling off (fallback):     untraced %6.2f ns/alloc, leakscope %6.2f  ratio %s (sampler 999 Hz)\n' \
+	printf '  heap profiling off (fallback):     untraced %6.2f ns/alloc, leakscope %6.2f  ratio %s (sampler at the default, 99 Hz)\n' \
 		"$mun" "$mtn" "$(ratio "$mtn" "$mun")"
 	printf '                                                                  %6.2f  ratio %s (sampler 4999 Hz)\n' \
 		"$mtn5" "$(ratio "$mtn5" "$mun")"
@@ -301,7 +301,7 @@ mode_off() {
 # srv_rounds NAME PID LOAD LABEL=SPEC...: the rounds, into $B/NAME.runs as
 # "ROUND SEQ LABEL u|t TEST REQ/S P99_MS".
 srv_rounds() {
-	local name=$1 pid=$2 load=$3 r i seq label
+	local name=$1 pid=$2 load=$3 r i seq label spec
 	shift 3
 	: >"$B/$name.runs"
 	for r in $(seq "$SROUNDS"); do
@@ -310,7 +310,11 @@ srv_rounds() {
 		for ((i = 1; i <= $#; i++)); do
 			label=${!i%%=*}
 			seq=$((seq + 1))
-			if mode_on "$pid" "${!i#*=}"; then
+			spec=${!i#*=}
+			if mode_on "$pid" "${spec#@settle:}"; then
+				# @settle: one run under load first, not measured (the creation
+				# probe learns, then pauses: a session's first seconds).
+				[ "${spec#@settle:}" != "$spec" ] && $load >/dev/null
 				$load | sed "s/^/$r $seq $label t /" >>"$B/$name.runs"
 				mode_off
 			else
@@ -510,14 +514,16 @@ bench_gohttp() {
 		WHDR=
 		wrk_load >/dev/null # warm up
 		echo " keep-alive, $what"
-		srv_rounds "$bin-ka" $srv wrk_load go-default= goroutines="-w goroutines" \
-			go-heap="-w go-heap" go-alloc="-w go-alloc" threads="-w threads"
+		srv_rounds "$bin-ka" $srv wrk_load go-default=@settle: go-learning= \
+			probe-on="--creation-probe on" goroutines="@settle:-w goroutines" \
+			go-heap="-w go-heap" go-alloc="-w go-alloc" alloc-999="-w go-alloc --sample-hz 999" \
+			threads="-w threads"
 		srv_summary "$bin-ka" "Go net/http JSON service, keep-alive, $what" \
-			go-default goroutines go-heap go-alloc threads
+			go-default go-learning probe-on goroutines go-heap go-alloc alloc-999 threads
 		echo " one connection per request, $what"
 		WHDR="Connection: close"
-		srv_rounds "$bin-close" $srv wrk_load go-default= goroutines="-w goroutines"
-		srv_summary "$bin-close" "same, one connection per request, $what" go-default goroutines
+		srv_rounds "$bin-close" $srv wrk_load go-default=@settle: probe-on="--creation-probe on"
+		srv_summary "$bin-close" "same, one connection per request, $what" go-default probe-on
 		kill $srv
 		wait $srv 2>/dev/null
 	done
@@ -652,8 +658,8 @@ print_table() {
 	echo "overhead under real load: throughput traced / untraced, median of $SROUNDS rounds (range), p99 untraced -> traced"
 	awk -F'\t' '
 	BEGIN {
-		nc = split("exact growth go-default peer threads goroutines go-heap go-alloc", col, " ")
-		split("exact mode|--mode growth|Go views (default)|memleak-style peer (bpftrace)|-w threads|-w goroutines|-w go-heap|-w go-alloc", head, "|")
+		nc = split("exact growth go-default go-learning probe-on peer threads goroutines go-heap go-alloc alloc-999", col, " ")
+		split("exact mode|--mode growth|Go views (default)|same, first seconds (learning)|--creation-probe on|memleak-style peer (bpftrace)|-w threads|-w goroutines|-w go-heap|-w go-alloc|-w go-alloc --sample-hz 999", head, "|")
 	}
 	{ if (!($1 in seen)) { seen[$1] = 1; rows[++nr] = $1 } cell[$1, $2] = $3; used[$2] = 1 }
 	END {
