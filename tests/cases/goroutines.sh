@@ -2,7 +2,8 @@
 # Goroutine leaks, end to end: tests/targets/goleak leaks goroutines from a known
 # stack (some before attach, the rest while traced) beside a steady churn, with every
 # Go toolchain at hand and in every build flavour. leakscope's numbers are checked
-# against the target's own counters.
+# against the target's own counters, every creation counted: --creation-probe on
+# (the default, learn, pauses the probe on this busy churn: tests/cases/creation.sh).
 source "$LEAKSCOPE_ROOT/tests/lib/testlib.sh"
 source "$LEAKSCOPE_ROOT/tests/lib/gotargets.sh"
 
@@ -24,7 +25,7 @@ run_case() {
 		kill $tpid 2>/dev/null
 		return
 	fi
-	"$LEAKSCOPE" --suspects off -v -p $tpid --json -T 0 1 6 >"$dir/out.json" 2>"$dir/err" &
+	"$LEAKSCOPE" --suspects off -v -p $tpid --json -T 0 --creation-probe on 1 6 >"$dir/out.json" 2>"$dir/err" &
 	local lpid=$!
 	if ! wait_for 20 grep -q 'tracing pid' "$dir/err"; then
 		fail "$name: attach" "$(head -3 "$dir/err")"

@@ -54,10 +54,8 @@ struct gsrow {
 	size_t ngs, cap_gs;
 	int64_t pre;	      /* of them, created before attach */
 	const char *name;     /* the function they run, from their own stacks */
-	/* The creation probe's last window (--creation-probe learn). */
-	uint64_t win_created; /* creations counted in the window so far */
-	double rate;	      /* creations per second in the last window: estimates while paused */
-	bool asked;	      /* seen without a creation stack: the probe was turned on for it */
+	int64_t unprobed; /* of them, made since the last read with no probe to see it */
+	bool asked;	  /* seen without a creation stack: the probe was turned on for it */
 };
 
 /* A goroutine's current stack, kept while it has not moved. */
@@ -90,6 +88,7 @@ struct gsrc {
 	const char *rt_why;
 	uint64_t bias;
 	uint64_t goid_at_attach; /* goroutines with goid <= this existed before attach */
+	uint64_t seen_goid;	 /* the highest goid the last read of the list saw */
 	bool baseline_done;
 	uint64_t stacks_missing;
 	struct growmap records; /* BPF go_goroutines: the last goroutine made in each g */
@@ -398,14 +397,13 @@ static bool probe_resume(struct session *s, struct gsrc *g, const char *why)
 }
 
 /*
- * A window ends (learn): each row's creations per second in it; pause when none
- * was made from a stack not seen before and they came faster than PAUSE_RATE.
+ * A window ends (learn): pause when no creation in it came from a stack not seen
+ * before and they came faster than PAUSE_RATE.
  */
 static void window_end(struct gsrc *g, uint64_t now)
 {
 	double secs = (now - g->win_start) / 1e9, total = 0, fresh = 0;
 	bool unmet = false;
-	struct gsrow *r;
 	int err = map_dump_read(bpf_map__fd(g->skel->maps.go_sites), sizeof(struct go_site_key),
 				sizeof(uint64_t), &g->win_sites);
 
@@ -424,14 +422,8 @@ static void window_end(struct gsrc *g, uint64_t now)
 		if (!seen)
 			fresh += d;
 		total += d;
-		if ((r = hmap_get(&g->rows, &rk)))
-			r->win_created += d;
-		else
-			unmet |= d > 0; /* a go statement the reports have not met yet */
-	}
-	for (size_t it = 0; hmap_next(&g->rows, &it, NULL, (void **)&r);) {
-		r->rate = secs > 0 ? r->win_created / secs : 0;
-		r->win_created = 0;
+		/* A go statement the reports have not met yet. */
+		unmet |= d && !hmap_get(&g->rows, &rk);
 	}
 	g->win_start = now;
 	/*
@@ -550,6 +542,7 @@ static int gsrc_attach(struct session *s, void *state)
 	if (!try_runtime(s, g) && !go_runtime_scan(&g->rt)) {
 		for (size_t i = 0; i < g->rt.ngs; i++)
 			g->goid_at_attach = MAX(g->goid_at_attach, g->rt.gs[i].goid);
+		g->seen_goid = g->goid_at_attach;
 		g->baseline_done = true;
 	} else if (!s->launched && !g->rt_ready) {
 		fatal_set(&s->fatal, EXIT_UNSUPPORTED, "cannot read the goroutine list: %s",
@@ -845,20 +838,21 @@ static void dump_row(struct session *s, struct gsrc *g, struct gsrow *r, uint64_
 
 
 /*
- * The time the probe was paused in the interval ending at t1: each row's creations
- * then, estimated at its rate in the last window it was on; the view's note says so.
+ * How long the probe was paused in the interval ending at t1 (learn). Goroutines
+ * made meanwhile are counted when the goroutine list shows them (collect), those
+ * that started and ended between two reads not at all: the note says so.
  */
-static void estimate_paused(struct session *s, struct gsrc *g, uint64_t t1)
+static uint64_t paused_in_interval(struct session *s, struct gsrc *g, uint64_t t1)
 {
 	struct view_info *vi = &s->views[VIEW_GOROUTINES];
 	uint64_t span = t1 - g->last_collect, paused;
-	struct gsrow *r;
 
 	g->last_collect = t1;
 	if (s->cfg->creation_probe == CREATION_PROBE_OFF) {
 		view_note_add(vi, "no creation probe (--creation-probe off): goroutines shown by "
-				  "go statement, CREATED and EXITED only what the live counts show");
-		return;
+				  "go statement; CREATED and EXITED count the goroutines seen come and "
+				  "go between two reports, not those that started and ended between");
+		return span;
 	}
 	if (!g->probe_on) {
 		g->paused_ns += t1 - g->paused_at;
@@ -866,17 +860,14 @@ static void estimate_paused(struct session *s, struct gsrc *g, uint64_t t1)
 	}
 	paused = MIN(g->paused_ns, span);
 	g->paused_ns = 0;
-	if (!paused)
-		return;
-	for (size_t it = 0; hmap_next(&g->rows, &it, NULL, (void **)&r);)
-		if (r->rate > 0)
-			site_now(&s->series, r->site)->created +=
-				(uint64_t)(r->rate * (paused / 1e9) + 0.5);
-	view_note_add(vi,
-		      "creation probe paused %.1f s of %.1f s, every creation stack seen already "
-		      "(--creation-probe on keeps it on): CREATED and EXITED then estimated from "
-		      "the rate while it was on",
-		      paused / 1e9, span / 1e9);
+	if (paused)
+		view_note_add(vi,
+			      "creation probe paused %.1f s of %.1f s, every creation stack seen "
+			      "already (--creation-probe on keeps it on): CREATED and EXITED count "
+			      "only the goroutines seen come and go meanwhile, not those that started "
+			      "and ended between two reports",
+			      paused / 1e9, span / 1e9);
+	return paused;
 }
 
 static int gsrc_collect(struct session *s, void *state)
@@ -887,7 +878,7 @@ static int gsrc_collect(struct session *s, void *state)
 	struct hmap ix; /* g address -> its creation record in the dump */
 	int64_t untracked = 0;
 	struct gsrow *r;
-	uint64_t t1;
+	uint64_t t1, paused = 0, max_goid = g->seen_goid;
 	int err;
 
 	if (vi->off)
@@ -910,7 +901,7 @@ static int gsrc_collect(struct session *s, void *state)
 	t1 = now_ns();
 	if (g->skel) {
 		count_creations(s, g);
-		estimate_paused(s, g, t1);
+		paused = paused_in_interval(s, g, t1);
 	}
 
 	/* Live goroutines, each in the row of its go statement (read after the sites, so
@@ -945,6 +936,7 @@ static int gsrc_collect(struct session *s, void *state)
 	for (size_t it = 0; hmap_next(&g->rows, &it, NULL, (void **)&r);) {
 		r->ngs = 0;
 		r->pre = 0;
+		r->unprobed = 0;
 	}
 	for (size_t i = 0; i < g->rt.ngs; i++) {
 		struct go_g *gg = &g->rt.gs[i];
@@ -967,8 +959,18 @@ static int gsrc_collect(struct session *s, void *state)
 		 */
 		if (!seen_made && gg->goid <= g->goid_at_attach)
 			r->pre++;
+		/*
+		 * Made since the last read and not seen made: while the probe was paused (or
+		 * off). Goids only grow, but from a batch of 16 per P: one made on a P that
+		 * creates little may have a goid below the last read's highest, and be
+		 * missed here; the books still count it as growth.
+		 */
+		if (!seen_made && gg->goid > g->seen_goid)
+			r->unprobed++;
+		max_goid = MAX(max_goid, gg->goid);
 	}
 	hmap_free(&ix);
+	g->seen_goid = max_goid;
 
 	/* Rows: how many live, in which states, and where they stand. */
 	for (size_t it = 0; hmap_next(&g->rows, &it, NULL, (void **)&r);) {
@@ -983,6 +985,8 @@ static int gsrc_collect(struct session *s, void *state)
 			probe_resume(s, g, "goroutines of a go statement with no creation stack yet");
 		}
 		sm = site_now(ser, r->site);
+		if (paused)
+			sm->created += r->unprobed;
 		sm->live += r->ngs;
 		sm->pre_live += r->pre;
 		untracked += r->pre;
