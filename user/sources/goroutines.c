@@ -403,7 +403,6 @@ static bool probe_resume(struct session *s, struct gsrc *g, const char *why)
 static void window_end(struct gsrc *g, uint64_t now)
 {
 	double secs = (now - g->win_start) / 1e9, total = 0, fresh = 0;
-	bool unmet = false;
 	int err = map_dump_read(bpf_map__fd(g->skel->maps.go_sites), sizeof(struct go_site_key),
 				sizeof(uint64_t), &g->win_sites);
 
@@ -417,21 +416,18 @@ static void window_end(struct gsrc *g, uint64_t now)
 		uint64_t cum = *(uint64_t *)map_dump_value(&g->win_sites, i);
 		bool seen = cum_deltas_last(&g->win, k);
 		uint64_t d = cum_delta1(&g->win, k, cum);
-		struct row_key rk = {k->gopc, k->startpc};
 
 		if (!seen)
 			fresh += d;
 		total += d;
-		/* A go statement the reports have not met yet. */
-		unmet |= d && !hmap_get(&g->rows, &rk);
 	}
 	g->win_start = now;
 	/*
 	 * Stacks met for the first time, beyond one creation in a hundred (a go statement
-	 * reached by ever new stacks, a recursion, would keep it on for good), or a go
-	 * statement no report has met: stay on.
+	 * reached by ever new stacks, a recursion, would keep it on for good): stay on.
+	 * What the windows met stays in the sites and stacks maps for the next report.
 	 */
-	if (unmet || fresh * 100 > total || secs <= 0 || total / secs < PAUSE_RATE)
+	if (fresh * 100 > total || secs <= 0 || total / secs < PAUSE_RATE)
 		return;
 	links_destroy(&g->links);
 	g->probe_on = false;
