@@ -300,6 +300,22 @@ mode_off() {
 	wait $ATT 2>/dev/null
 }
 
+# cpu_load PID LOAD: LOAD's lines, and "cpu US 0": the server's own CPU time (user +
+# system, /proc/PID/stat) per request in microseconds, requests = the run's overall
+# rate x its wall time. Less noisy than throughput on a shared machine: what the
+# probes cost the server itself, whatever else competes for the CPUs.
+cpu_load() {
+	local pid=$1 load=$2 c0 c1 w0 w1 out
+	c0=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+	w0=$(date +%s.%N)
+	out=$($load)
+	w1=$(date +%s.%N)
+	c1=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
+	echo "$out"
+	awk -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" -v w="$(echo "$w1 - $w0" | bc)" \
+		'$1 == "all" && $2 > 0 { printf "cpu %.3f 0\n", c / hz * 1e6 / ($2 * w) }' <<<"$out"
+}
+
 # srv_rounds NAME PID LOAD LABEL=SPEC...: the rounds, into $B/NAME.runs as
 # "ROUND SEQ LABEL u|t TEST REQ/S P99_MS".
 srv_rounds() {
@@ -308,7 +324,7 @@ srv_rounds() {
 	: >"$B/$name.runs"
 	for r in $(seq "$SROUNDS"); do
 		seq=0
-		$load | sed "s/^/$r $seq - u /" >>"$B/$name.runs"
+		cpu_load "$pid" $load | sed "s/^/$r $seq - u /" >>"$B/$name.runs"
 		for ((i = 1; i <= $#; i++)); do
 			label=${!i%%=*}
 			seq=$((seq + 1))
@@ -317,14 +333,14 @@ srv_rounds() {
 				# @settle: one run under load first, not measured (the creation
 				# probe learns, then pauses: a session's first seconds).
 				[ "${spec#@settle:}" != "$spec" ] && $load >/dev/null
-				$load | sed "s/^/$r $seq $label t /" >>"$B/$name.runs"
+				cpu_load "$pid" $load | sed "s/^/$r $seq $label t /" >>"$B/$name.runs"
 				mode_off
 			else
 				echo "  $label: not measured: $(grep -v '^$' "$B/att.err" | tail -1)"
 			fi
 			if [ $((i % 2)) = 0 ] || [ $i = $# ]; then
 				seq=$((seq + 1))
-				$load | sed "s/^/$r $seq - u /" >>"$B/$name.runs"
+				cpu_load "$pid" $load | sed "s/^/$r $seq - u /" >>"$B/$name.runs"
 			fi
 		done
 	done
@@ -366,8 +382,10 @@ srv_summary() {
 		nl = split(labels, L, " ")
 		for (ti = 1; ti <= ntests; ti++) {
 			test = tests[ti]
+			if (test == "cpu")
+				continue # with the "all" lines
 			mu = med(u_all[test]); mup = med(u_p99[test])
-			if (ntests > 1 || test != "all")
+			if (ntests > 2 || test != "all")
 				printf "  %s\n", test
 			printf "    %-12s %10.0f req/s                      p99 %7.2f ms\n", "untraced", mu, mup
 			for (li = 1; li <= nl; li++) {
@@ -378,9 +396,15 @@ srv_summary() {
 				}
 				r = med(ratios[id]); rlo = lo; rhi = hi
 				mt = med(trps[id]); mtp = med(tp99[id])
-				printf "    %-12s %10.0f req/s  ratio %.2f (%.2f-%.2f)  p99 %7.2f ms\n", L[li], mt, r, rlo, rhi, mtp
+				# The server CPU time per request, traced / untraced (higher costs more).
+				cpu = ""
+				if (test == "all" && (L[li] SUBSEP "cpu") in ratios) {
+					c = med(ratios[L[li] SUBSEP "cpu"])
+					cpu = sprintf("; server CPU/request x%.2f (%.2f-%.2f)", c, lo, hi)
+				}
+				printf "    %-12s %10.0f req/s  ratio %.2f (%.2f-%.2f)  p99 %7.2f ms%s\n", L[li], mt, r, rlo, rhi, mtp, cpu
 				if (test == "all")
-					printf "%s\t%s\t%.2f (%.2f-%.2f), p99 %.1f -> %.1f ms\n", workload, L[li], r, rlo, rhi, mup, mtp >> table
+					printf "%s\t%s\t%.2f (%.2f-%.2f), p99 %.1f -> %.1f ms%s\n", workload, L[li], r, rlo, rhi, mup, mtp, cpu >> table
 			}
 		}
 	}' "$B/$name.runs"
@@ -657,7 +681,8 @@ bench_scale() {
 print_table() {
 	[ -s "$TABLE" ] || return 0
 	echo
-	echo "overhead under real load: throughput traced / untraced, median of $SROUNDS rounds (range), p99 untraced -> traced"
+	echo "overhead under real load: throughput traced / untraced, median of $SROUNDS rounds (range), p99 untraced -> traced;" \
+		"the server's own CPU time per request traced / untraced (x, from /proc/PID/stat)"
 	awk -F'\t' '
 	BEGIN {
 		nc = split("exact growth go-default go-learning probe-on peer threads goroutines go-heap go-alloc alloc-999", col, " ")
