@@ -165,7 +165,8 @@ static const struct argp_option options[] = {
 	 "Go programs: the probe that records each goroutine's full creation stack. learn "
 	 "(default): on until every go statement's stacks are known, then paused while more "
 	 "than 500 goroutines/s are made (on again 1 s every 30 s, and for a go statement "
-	 "seen without a stack; CREATED/EXITED estimated meanwhile); on: always, exact "
+	 "seen without a stack; meanwhile CREATED/EXITED count only the goroutines seen "
+	 "between two reports); on: always, exact "
 	 "CREATED/EXITED, one probe hit per go statement run; off: none, rows by go "
 	 "statement only"},
 	{"sample-hz", OPT_SAMPLE_HZ, "HZ", 0,
