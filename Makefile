@@ -55,7 +55,7 @@ LIB_OBJS := $(filter-out $(BUILD)/obj/main.o,$(USER_OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 
-.PHONY: all deps demo test unit bench soak install clean format fuzz
+.PHONY: all deps demo test unit bench soak install clean format fuzz fuzz-deps
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -160,7 +160,11 @@ $(FUZZ_DIR)/obj/%.o: user/%.c $(USER_HDRS) $(wildcard bpf/*.h)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
-$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_OBJS)
+# libFuzzer and the sanitizers' runtimes: Debian ships them apart from clang.
+fuzz-deps: deps
+	@tools/deps.sh libclang-rt-$$($(CLANG) -dumpversion | cut -d. -f1)-dev
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_OBJS) | fuzz-deps
 	$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_OBJS) -ldw -lelf -lz -lcapstone \
 		-lstdc++ -o $@
 
