@@ -110,8 +110,7 @@ struct gsrc {
 	uint64_t win_start;	/* this window's start, probe on */
 	uint64_t paused_at;	/* since when paused; 0 when on */
 	uint64_t paused_ns;	/* paused in the interval being collected */
-	uint64_t on_ns;		/* on in it */
-	uint64_t pauses, resumes;
+	uint64_t pauses, resumes; /* since attach, for -v */
 	uint64_t last_collect;	/* when the last interval ended */
 	struct cum_deltas win;	/* per go_site_key, read at window ends */
 	struct map_dump win_sites;
@@ -1024,6 +1023,11 @@ static int gsrc_collect(struct session *s, void *state)
 		  "read again after the goroutine moved",
 		  (unsigned long long)g->unwound, (unsigned long long)g->torn,
 		  (unsigned long long)g->retried);
+	if (g->skel && s->cfg->creation_probe == CREATION_PROBE_LEARN)
+		log_debug("goroutine creation probe: %s now; %llu pauses and %llu resumptions "
+			  "since attach",
+			  g->probe_on ? "on" : "off", (unsigned long long)g->pauses,
+			  (unsigned long long)g->resumes);
 	return 0;
 }
 
