@@ -312,8 +312,8 @@ cpu_load() {
 	w1=$(date +%s.%N)
 	c1=$(awk '{ print $14 + $15 }' "/proc/$pid/stat")
 	echo "$out"
-	awk -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" -v w="$(echo "$w1 - $w0" | bc)" \
-		'$1 == "all" && $2 > 0 { printf "cpu %.3f 0\n", c / hz * 1e6 / ($2 * w) }' <<<"$out"
+	awk -v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" -v w0="$w0" -v w1="$w1" \
+		'$1 == "all" && $2 > 0 { printf "cpu %.3f 0\n", c / hz * 1e6 / ($2 * (w1 - w0)) }' <<<"$out"
 }
 
 # srv_rounds NAME PID LOAD LABEL=SPEC...: the rounds, into $B/NAME.runs as

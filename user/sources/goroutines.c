@@ -106,14 +106,12 @@ struct gsrc {
 	 * faster than PAUSE_RATE, on again every RESAMPLE_NS and for every go statement
 	 * seen with no creation stack.
 	 */
-	bool probe_on;
 	uint64_t win_start;	/* this window's start, probe on */
 	uint64_t paused_at;	/* since when paused; 0 when on */
 	uint64_t paused_ns;	/* paused in the interval being collected */
 	uint64_t pauses, resumes; /* since attach, for -v */
 	uint64_t last_collect;	/* when the last interval ended */
 	struct cum_deltas win;	/* per go_site_key, read at window ends */
-	struct map_dump win_sites;
 };
 
 #define WINDOW_NS 1000000000ull
@@ -351,23 +349,24 @@ static void trim_parked(void *ctx, const struct block_group *grp, struct frames 
 	}
 }
 
-/* ---- the source --------------------------------------------------------------------- */
-
-
 /* ---- the creation probe, on and paused --------------------------------------------- */
 
 static const char *const probe_mode_names[] = {"learn", "on", "off"};
 
-static int probe_place(struct session *s, struct gsrc *g)
+/* Whether the creation probe is in place: its links are. */
+static bool probe_is_on(const struct gsrc *g)
 {
-	struct fatal f = {0};
+	return g->links.n;
+}
 
+/* Place the creation probe at every site, or none (the error in *f). */
+static int probe_place(struct session *s, struct gsrc *g, struct fatal *f)
+{
 	for (int i = 0; i < g->naddrs; i++)
 		if (!links_add(&g->links, uprobe_attach(s->pid, g->skel->progs.go_newproc,
 							s->exe_path, g->mf->elf, g->addrs[i], 0,
-							"goroutine creation", &f))) {
+							"goroutine creation", f))) {
 			links_destroy(&g->links);
-			fatal_set(&s->fatal, f.status, "%s", f.msg);
 			return -ENOENT;
 		}
 	return 0;
@@ -377,18 +376,16 @@ static int probe_place(struct session *s, struct gsrc *g)
 static bool probe_resume(struct session *s, struct gsrc *g, const char *why)
 {
 	uint64_t now = now_ns();
-	struct fatal saved = s->fatal;
+	struct fatal f = {0};
 
-	if (g->probe_on)
+	if (probe_is_on(g))
 		return true;
-	if (probe_place(s, g)) {
-		log_warn("goroutine creation probe stays paused: %s", s->fatal.msg);
-		s->fatal = saved;
+	if (probe_place(s, g, &f)) {
+		log_warn("goroutine creation probe stays paused: %s", f.msg);
 		return false;
 	}
 	g->paused_ns += now - g->paused_at;
 	g->paused_at = 0;
-	g->probe_on = true;
 	g->win_start = now;
 	g->resumes++;
 	log_debug("goroutine creation probe on again: %s", why);
@@ -403,16 +400,16 @@ static void window_end(struct gsrc *g, uint64_t now)
 {
 	double secs = (now - g->win_start) / 1e9, total = 0, fresh = 0;
 	int err = map_dump_read(bpf_map__fd(g->skel->maps.go_sites), sizeof(struct go_site_key),
-				sizeof(uint64_t), &g->win_sites);
+				sizeof(uint64_t), &g->sites);
 
 	if (err) {
 		log_warn("reading the sites map: %s", strerror(-err));
 		g->win_start = now;
 		return;
 	}
-	for (size_t i = 0; i < g->win_sites.n; i++) {
-		const struct go_site_key *k = map_dump_key(&g->win_sites, i);
-		uint64_t cum = *(uint64_t *)map_dump_value(&g->win_sites, i);
+	for (size_t i = 0; i < g->sites.n; i++) {
+		const struct go_site_key *k = map_dump_key(&g->sites, i);
+		uint64_t cum = *(uint64_t *)map_dump_value(&g->sites, i);
 		bool seen = cum_deltas_last(&g->win, k);
 		uint64_t d = cum_delta1(&g->win, k, cum);
 
@@ -429,13 +426,14 @@ static void window_end(struct gsrc *g, uint64_t now)
 	if (fresh * 100 > total || secs <= 0 || total / secs < PAUSE_RATE)
 		return;
 	links_destroy(&g->links);
-	g->probe_on = false;
 	g->paused_at = now_ns();
 	g->pauses++;
 	log_debug("goroutine creation probe paused: %.0f goroutines/s, every creation stack "
 		  "already known; on again for %.0f s every %.0f s",
 		  total / secs, WINDOW_NS / 1e9, RESAMPLE_NS / 1e9);
 }
+
+/* ---- the source --------------------------------------------------------------------- */
 
 static int gsrc_probe(struct session *s, void **state)
 {
@@ -512,9 +510,8 @@ static int gsrc_attach(struct session *s, void *state)
 			return err;
 		}
 		if (s->cfg->creation_probe != CREATION_PROBE_OFF) {
-			if (probe_place(s, g))
+			if (probe_place(s, g, &s->fatal))
 				return -ENOENT;
-			g->probe_on = true;
 			g->win_start = now_ns();
 		}
 		{
@@ -831,7 +828,6 @@ static void dump_row(struct session *s, struct gsrc *g, struct gsrow *r, uint64_
 	free(t);
 }
 
-
 /*
  * How long the probe was paused in the interval ending at t1 (learn). Goroutines
  * made meanwhile are counted when the goroutine list shows them (collect), those
@@ -849,7 +845,7 @@ static uint64_t paused_in_interval(struct session *s, struct gsrc *g, uint64_t t
 				  "go between two reports, not those that started and ended between");
 		return span;
 	}
-	if (!g->probe_on) {
+	if (!probe_is_on(g)) {
 		g->paused_ns += t1 - g->paused_at;
 		g->paused_at = t1;
 	}
@@ -974,7 +970,7 @@ static int gsrc_collect(struct session *s, void *state)
 		if (!r->ngs)
 			continue;
 		/* Made while the probe was paused, from a go statement not seen made: look. */
-		if (!g->probe_on && !r->best_stack && !r->asked && (int64_t)r->ngs > r->pre &&
+		if (!probe_is_on(g) && !r->best_stack && !r->asked && (int64_t)r->ngs > r->pre &&
 		    g->skel && s->cfg->creation_probe == CREATION_PROBE_LEARN) {
 			r->asked = true;
 			probe_resume(s, g, "goroutines of a go statement with no creation stack yet");
@@ -1026,7 +1022,7 @@ static int gsrc_collect(struct session *s, void *state)
 	if (g->skel && s->cfg->creation_probe == CREATION_PROBE_LEARN)
 		log_debug("goroutine creation probe: %s now; %llu pauses and %llu resumptions "
 			  "since attach",
-			  g->probe_on ? "on" : "off", (unsigned long long)g->pauses,
+			  probe_is_on(g) ? "on" : "off", (unsigned long long)g->pauses,
 			  (unsigned long long)g->resumes);
 	return 0;
 }
@@ -1042,9 +1038,9 @@ static void gsrc_tick(struct session *s, void *state)
 	if (s->cfg->creation_probe != CREATION_PROBE_LEARN || s->views[VIEW_GOROUTINES].off)
 		return;
 	now = now_ns();
-	if (g->probe_on && now - g->win_start >= WINDOW_NS)
+	if (probe_is_on(g) && now - g->win_start >= WINDOW_NS)
 		window_end(g, now);
-	else if (!g->probe_on && now - g->paused_at >= RESAMPLE_NS)
+	else if (!probe_is_on(g) && now - g->paused_at >= RESAMPLE_NS)
 		probe_resume(s, g, "looking for creation stacks not seen yet");
 }
 
@@ -1061,7 +1057,6 @@ static void gsrc_detach(void *state)
 	go_runtime_free(&g->rt);
 	cum_deltas_free(&g->created);
 	cum_deltas_free(&g->win);
-	map_dump_free(&g->win_sites);
 	hmap_free(&g->is_runtime);
 	for (size_t it = 0; hmap_next(&g->rows, &it, NULL, (void **)&r);)
 		free(r->gs);
