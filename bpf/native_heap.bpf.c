@@ -11,6 +11,13 @@
  * what was allocated; what is still outstanding is the allocs map itself, which
  * user space reads in batches each interval.
  *
+ * --mode sampled (nat_sample_bytes set) attaches each allocating function once,
+ * as a uprobe session (entry and return in one program; Linux 6.13): the entry
+ * draws whether this call is sampled (probability size / R, always from R bytes
+ * up) and asks for the return only when it is, or when a realloc moves a block we
+ * track. Unsampled calls cost the one entry trap and nothing on the way out. The
+ * records carry the size; user space weighs each by 1/p (native_heap.h).
+ *
  * The uprobes are attached with the target's PID, so the kernel installs them in
  * its address space only and filters out anyone else: no is_target() here, only
  * the check that it still runs the program traced (after an exec the same
@@ -38,8 +45,11 @@ struct pending {
 	__u64 arg;	/* realloc: the old block; posix_memalign: where the result goes */
 	__u64 stack;
 	__u64 start_ns;
+	__u64 ret;	/* --mode sampled: the return address at entry ([sp]) */
 	__u32 kind;
-	__u32 active;
+	__u8 active;
+	__u8 armed;	/* the return will run (and clear active) */
+	__u16 sampled;	/* --mode sampled: this call's block is recorded */
 };
 
 /*
@@ -91,6 +101,11 @@ struct {
 } nat_fixups SEC(".maps");
 
 __u64 nat_counters[NAT_CNT__MAX] = {};
+
+/* --mode sampled: the sampling parameter R in bytes (native_heap.h); 0 in exact mode. */
+const volatile __u64 nat_sample_bytes = 0;
+
+extern bool bpf_session_is_return(void) __ksym __weak;
 
 /*
  * The stack at an allocator's probe (its first instructions, before rsp moves):
@@ -157,50 +172,59 @@ static __always_inline __u64 mul_size(__u64 n, __u64 size)
 	return size > max ? ~0ull : n * size;
 }
 
-SEC("uprobe")
-int nat_entry(struct pt_regs *ctx)
+/*
+ * The size asked for and the argument the return needs (realloc's old block,
+ * posix_memalign's result pointer), by the function probed. False: not a call to
+ * record (mmap of a file or of reserved address space).
+ */
+static __always_inline bool entry_args(struct pt_regs *ctx, __u32 kind, __u64 *size, __u64 *arg)
 {
-	__u32 kind = bpf_get_attach_cookie(ctx);
-	__u64 sp = PT_REGS_SP(ctx), now = bpf_ktime_get_ns(), size, arg = 0;
-	struct pending *p;
-
-	if (!runs_target_exe())
-		return 0;
+	*arg = 0;
 	switch (kind) {
 	case NAT_MALLOC:
 	case NAT_VALLOC:
 	case NAT_PVALLOC:
-		size = PT_REGS_PARM1(ctx);
-		break;
+		*size = PT_REGS_PARM1(ctx);
+		return true;
 	case NAT_CALLOC:
-		size = mul_size(PT_REGS_PARM1(ctx), PT_REGS_PARM2(ctx));
-		break;
+		*size = mul_size(PT_REGS_PARM1(ctx), PT_REGS_PARM2(ctx));
+		return true;
 	case NAT_REALLOC:
-		arg = PT_REGS_PARM1(ctx);
-		size = PT_REGS_PARM2(ctx);
-		break;
+		*arg = PT_REGS_PARM1(ctx);
+		*size = PT_REGS_PARM2(ctx);
+		return true;
 	case NAT_REALLOCARRAY:
-		arg = PT_REGS_PARM1(ctx);
-		size = mul_size(PT_REGS_PARM2(ctx), PT_REGS_PARM3(ctx));
-		break;
+		*arg = PT_REGS_PARM1(ctx);
+		*size = mul_size(PT_REGS_PARM2(ctx), PT_REGS_PARM3(ctx));
+		return true;
 	case NAT_POSIX_MEMALIGN:
-		arg = PT_REGS_PARM1(ctx);
-		size = PT_REGS_PARM3(ctx);
-		break;
+		*arg = PT_REGS_PARM1(ctx);
+		*size = PT_REGS_PARM3(ctx);
+		return true;
 	case NAT_MEMALIGN:
-		size = PT_REGS_PARM2(ctx);
-		break;
+		*size = PT_REGS_PARM2(ctx);
+		return true;
 	case NAT_MMAP:
 		/* File mappings are not heap; their pages belong to the file. Reservations
 		 * (PROT_NONE: malloc's arenas, thread stacks' guards) are not memory yet. */
 		if (!(PT_REGS_PARM4(ctx) & MAP_ANONYMOUS) || PT_REGS_PARM3(ctx) == PROT_NONE)
-			return 0;
-		size = PT_REGS_PARM2(ctx);
-		break;
+			return false;
+		*size = PT_REGS_PARM2(ctx);
+		return true;
 	default:
-		return 0;
+		return false;
 	}
+}
 
+SEC("uprobe")
+int nat_entry(struct pt_regs *ctx)
+{
+	__u32 kind = bpf_get_attach_cookie(ctx);
+	__u64 sp = PT_REGS_SP(ctx), now = bpf_ktime_get_ns(), size, arg;
+	struct pending *p;
+
+	if (!runs_target_exe() || !entry_args(ctx, kind, &size, &arg))
+		return 0;
 	p = bpf_task_storage_get(&nat_pending, bpf_get_current_task_btf(), 0,
 				 BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!p)
@@ -216,6 +240,8 @@ int nat_entry(struct pt_regs *ctx)
 	p->kind = kind;
 	p->start_ns = now;
 	p->stack = nat_stack_take(ctx);
+	p->sampled = 1;
+	p->armed = 1;
 	p->active = 1;
 	return 0;
 }
@@ -223,7 +249,10 @@ int nat_entry(struct pt_regs *ctx)
 static __always_inline void record(__u64 addr, __u64 size, __u64 stack, __u64 born_ns)
 {
 	struct nat_alloc a = {.size = size, .stack = stack, .born_ns = born_ns};
-	struct nat_site *s, one = {.allocs = 1, .bytes = size};
+	/* Exact: one block of size; sampled: what it stands for (native_heap.h). */
+	__u64 objs = nat_sample_bytes ? nat_weight_objs_fp(size, nat_sample_bytes) : 1;
+	__u64 est = nat_sample_bytes ? nat_weight_bytes(size, nat_sample_bytes) : size;
+	struct nat_site *s, one = {.allocs = objs, .bytes = est};
 	void *shard;
 
 	/* An address handed out again replaces a record whose free we did not see. */
@@ -246,27 +275,16 @@ static __always_inline void record(__u64 addr, __u64 size, __u64 stack, __u64 bo
 		count(NAT_CNT_SITES_FULL);
 		return;
 	}
-	__sync_fetch_and_add(&s->allocs, 1);
-	__sync_fetch_and_add(&s->bytes, size);
+	__sync_fetch_and_add(&s->allocs, objs);
+	__sync_fetch_and_add(&s->bytes, est);
 }
 
-SEC("uretprobe")
-int nat_return(struct pt_regs *ctx)
+/* The call p describes returned ret: record the block (if p's is sampled). */
+static __always_inline void finish(__u32 kind, __u64 ret, struct pending *p)
 {
-	__u32 kind = bpf_get_attach_cookie(ctx);
-	__u64 ret = PT_REGS_RC(ctx), addr = ret;
-	struct pending *p;
+	__u64 addr = ret;
 
-	p = bpf_task_storage_get(&nat_pending, bpf_get_current_task_btf(), 0, 0);
-	if (!p || !p->active) {
-		count(NAT_CNT_NO_ENTRY);
-		return 0;
-	}
-	/* The return of a nested call, or of a call whose entry was skipped. */
-	if (p->kind != kind || p->sp + 8 != PT_REGS_SP(ctx))
-		return 0;
 	p->active = 0;
-
 	switch (kind) {
 	case NAT_POSIX_MEMALIGN:
 		/* Returns an error number; the block is stored through the first argument. */
@@ -291,11 +309,118 @@ int nat_return(struct pt_regs *ctx)
 	if (!addr) {
 		if (!(kind == NAT_REALLOC || kind == NAT_REALLOCARRAY) || p->size)
 			count(NAT_CNT_FAILED);
-		return 0;
+		return;
 	}
 	/* Born when asked for: saves a clock read, and nobody sees it before the return. */
-	record(addr, p->size, p->stack, p->start_ns);
+	if (p->sampled)
+		record(addr, p->size, p->stack, p->start_ns);
+}
+
+SEC("uretprobe")
+int nat_return(struct pt_regs *ctx)
+{
+	__u32 kind = bpf_get_attach_cookie(ctx);
+	struct pending *p;
+
+	p = bpf_task_storage_get(&nat_pending, bpf_get_current_task_btf(), 0, 0);
+	if (!p || !p->active) {
+		count(NAT_CNT_NO_ENTRY);
+		return 0;
+	}
+	/* The return of a nested call, or of a call whose entry was skipped. */
+	if (p->kind != kind || p->sp + 8 != PT_REGS_SP(ctx))
+		return 0;
+	finish(kind, PT_REGS_RC(ctx), p);
 	return 0;
+}
+
+/*
+ * --mode sampled: one program for the entry and the return (a uprobe session,
+ * Linux 6.13+), so that a call not sampled costs its entry trap and nothing at
+ * its return: the entry returns 1 and the kernel does not hijack the return
+ * address. A call is sampled with probability size / R (always from R bytes up;
+ * native_heap.h has the weights and the error bound).
+ *
+ * Calls not sampled leave their record in nat_pending without a return to clear
+ * it, so nesting is told by more than rsp: the outer call is still running only
+ * if its return address is still where it was pushed ([p->sp]); once it returned,
+ * the next call its caller makes overwrites that slot. A call whose return will
+ * run (armed) is in progress while active: there the kernel has put its
+ * trampoline's address in that slot.
+ */
+static __always_inline bool sampled_nested(struct pending *p, __u64 sp, __u64 ret, __u32 kind,
+					   __u64 now)
+{
+	__u64 w;
+
+	if (!p->active || now - p->start_ns >= NEST_MAX_NS)
+		return false;
+	/* The same rsp: a sibling call, or reallocarray's tail call to realloc. */
+	if (sp == p->sp)
+		return (p->armed || ret == p->ret) && p->kind == NAT_REALLOCARRAY &&
+		       kind == NAT_REALLOC;
+	if (sp > p->sp || p->sp - sp >= NEST_SPAN)
+		return false;
+	if (p->armed)
+		return true;
+	return !bpf_probe_read_user(&w, sizeof(w), (void *)p->sp) && w == p->ret;
+}
+
+static __always_inline bool sample_this(__u64 size)
+{
+	__u64 r = nat_sample_bytes;
+
+	if (size >= r)
+		return true;
+	/* malloc(0) still makes a block: drawn as if 1 byte. size < r <= 2^30 here. */
+	return bpf_get_prandom_u32() < ((size ? size : 1) << 32) / r;
+}
+
+SEC("uprobe")
+int nat_sampled(struct pt_regs *ctx)
+{
+	__u32 kind = bpf_get_attach_cookie(ctx);
+	__u64 sp = PT_REGS_SP(ctx), now, size, arg, ret = 0;
+	struct pending *p;
+	bool need_ret;
+	void *shard;
+
+	if (bpf_session_is_return()) {
+		p = bpf_task_storage_get(&nat_pending, bpf_get_current_task_btf(), 0, 0);
+		if (!p || !p->active) {
+			count(NAT_CNT_NO_ENTRY);
+			return 0;
+		}
+		if (p->kind == kind && p->sp + 8 == sp)
+			finish(kind, PT_REGS_RC(ctx), p);
+		return 0;
+	}
+	if (!runs_target_exe() || !entry_args(ctx, kind, &size, &arg))
+		return 1;
+	p = bpf_task_storage_get(&nat_pending, bpf_get_current_task_btf(), 0,
+				 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!p)
+		return 1;
+	now = bpf_ktime_get_ns();
+	bpf_probe_read_user(&ret, sizeof(ret), (void *)sp);
+	if (sampled_nested(p, sp, ret, kind, now)) {
+		count(NAT_CNT_NESTED);
+		return 1;
+	}
+	p->sampled = sample_this(size);
+	/* realloc of a recorded block: the return must drop the old record. */
+	need_ret = p->sampled || ((kind == NAT_REALLOC || kind == NAT_REALLOCARRAY) && arg &&
+				  growmap_lookup(&nat_allocs, &arg, &shard));
+	p->sp = sp;
+	p->ret = ret;
+	p->size = size;
+	p->arg = arg;
+	p->kind = kind;
+	p->start_ns = now;
+	p->stack = p->sampled ? nat_stack_take(ctx) : 0;
+	p->armed = need_ret;
+	p->active = 1;
+	return need_ret ? 0 : 1;
 }
 
 /* free(ptr) and munmap(addr, len): entry only, wherever user space placed it. */

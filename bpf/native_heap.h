@@ -41,6 +41,29 @@ struct nat_fixup {
 	__s32 rbp_off; /* the caller's rbp is saved at CFA + rbp_off; 0: rbp untouched */
 };
 
+/*
+ * --mode sampled, with R = --sample-bytes: a block of s bytes is recorded with
+ * probability p = s / R (every block from R bytes up), so each recorded block
+ * stands for 1/p blocks and s/p bytes (Horvitz-Thompson: unbiased for any mix of
+ * sizes). A stack's estimated outstanding bytes B^ then has variance
+ * sum over its recorded blocks of R (R - s), at most R B: the estimate is within
+ * 2 sqrt(R B) of the truth about 95 % of the time. Object weights are kept in
+ * 1/1024ths (NAT_OBJS_ONE) so that sizes between R/2 and R are not rounded to 1.
+ */
+#define NAT_OBJS_ONE 1024
+
+static inline __u64 nat_weight_objs_fp(__u64 size, __u64 r)
+{
+	if (size >= r)
+		return NAT_OBJS_ONE;
+	return (r * NAT_OBJS_ONE) / (size ? size : 1);
+}
+
+static inline __u64 nat_weight_bytes(__u64 size, __u64 r)
+{
+	return size >= r || !size ? size : r;
+}
+
 /* Counters in .bss, read by user space through the skeleton. */
 enum nat_counter {
 	NAT_CNT_ALLOCS,	    /* successful allocations recorded */

@@ -34,6 +34,7 @@ static const char doc[] =
 	"  leakscope -- ./server -flag    start a program with the probes already in place\n"
 	"  leakscope -j -p 4242 5 3 | jq 'select(.type==\"stack\")'\n"
 	"  leakscope --mode growth -p 4242   a C/C++/Rust service too busy for a probe per malloc\n"
+	"  leakscope --mode sampled -p 4242  outstanding bytes by stack, estimated, at half the cost\n"
 	"  leakscope -w threads -p 4242      only the threads view\n"
 	"  leakscope --dump -p 4242          where every goroutine stands, now, and exit\n"
 	"  leakscope -p 4242 --duration 60s -o report.txt || page_someone\n"
@@ -91,6 +92,7 @@ enum {
 	OPT_MAX_STACKS,
 	OPT_ALLOC_PREFIX,
 	OPT_SAMPLE_HZ,
+	OPT_SAMPLE_BYTES,
 	OPT_UNWIND_MAX,
 	OPT_DUMP,
 	OPT_DURATION,
@@ -141,9 +143,15 @@ static const struct argp_option options[] = {
 	{"suspect-stuck-for", OPT_SUS_STUCK_FOR, "TIME", 0, "goroutines-stuck: blocked for (default 10m)"},
 	{"runtime", 'r', NULL, 0, "Also show the Go runtime's own goroutines (GC workers...)"},
 	{"mode", 'm', "MODE", 0,
-	 "Native heap: exact (every malloc/free probed; default) or growth (page faults, "
+	 "Native heap: exact (every malloc/free probed; default), sampled (every call probed "
+	 "but only a sample recorded: outstanding bytes and objects estimated, marked ~ with a "
+	 "95% error bound, about half exact's cost per call), or growth (page faults, "
 	 "brk, mmap only: a few percent overhead, attributes growth rather than counting "
 	 "outstanding allocations)"},
+	{"sample-bytes", OPT_SAMPLE_BYTES, "BYTES", 0,
+	 "--mode sampled: a block of N bytes is recorded with probability N/BYTES, every one "
+	 "from BYTES up (default 64K; K, M suffixes). A stack holding B bytes is estimated "
+	 "within 2*sqrt(BYTES*B): +-2 MiB for 16 MiB at the default"},
 	{"alloc-prefix", OPT_ALLOC_PREFIX, "PREFIX",
 	 0, "Allocator symbols carry PREFIX, e.g. je_ for a jemalloc built with a prefix"},
 	{"verbose", 'v', NULL, 0, "Say how probes were placed; twice for libbpf debug output"},
@@ -302,8 +310,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			cfg->native_mode = NATIVE_EXACT;
 		else if (!strcmp(arg, "growth"))
 			cfg->native_mode = NATIVE_GROWTH;
+		else if (!strcmp(arg, "sampled"))
+			cfg->native_mode = NATIVE_SAMPLED;
 		else
-			usage_error(ps, "--mode '%s' unknown; give exact or growth", arg);
+			usage_error(ps, "--mode '%s' unknown; give exact, sampled or growth", arg);
 		break;
 	case OPT_CREATION_PROBE:
 		if (!strcmp(arg, "learn"))
@@ -320,6 +330,22 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			usage_error(ps, "--sample-hz '%s' out of range; give 10 to 100000", arg);
 		cfg->alloc_sample_hz = v;
 		break;
+	case OPT_SAMPLE_BYTES: {
+		char *end;
+		unsigned long long b;
+
+		errno = 0;
+		b = strtoull(arg, &end, 10);
+		if (*end == 'K' || *end == 'k')
+			b <<= 10, end++;
+		else if (*end == 'M' || *end == 'm')
+			b <<= 20, end++;
+		if (errno || end == arg || *end || b < 1 || b > (1ull << 30) || arg[0] == '-')
+			usage_error(ps, "--sample-bytes '%s' out of range; give 1 to 1073741824 bytes, e.g. 64K or 1M",
+				    arg);
+		cfg->sample_bytes = b;
+		break;
+	}
 	case OPT_UNWIND_MAX:
 		if (!parse_long(arg, 1, 1L << 24, &v))
 			usage_error(ps, "--unwind-max '%s' out of range; give 1 to 16777216", arg);
@@ -467,6 +493,7 @@ int cli_parse(int argc, char **argv, struct config *cfg)
 	cfg->max_allocs = 1u << 22;
 	cfg->max_threads = 131072;
 	cfg->alloc_sample_hz = 99;
+	cfg->sample_bytes = 64 << 10;
 	suspect_opts_default(&cfg->sus);
 	for (int v = 0; v < VIEW__MAX; v++)
 		cfg->views[v] = true;
@@ -501,6 +528,11 @@ int cli_parse(int argc, char **argv, struct config *cfg)
 	if (cfg->dump && cfg->command) {
 		fprintf(stderr, "leakscope: error: --dump looks at a running program; give -p PID, "
 				"not -- COMMAND\n");
+		return EXIT_USAGE;
+	}
+	if (cfg->sample_bytes != (64 << 10) && cfg->native_mode != NATIVE_SAMPLED) {
+		fprintf(stderr, "leakscope: error: --sample-bytes sets how --mode sampled samples; "
+				"add --mode sampled, or drop --sample-bytes\n");
 		return EXIT_USAGE;
 	}
 	if (cfg->top < 0)

@@ -23,6 +23,7 @@
 enum native_mode {
 	NATIVE_EXACT,  /* every malloc-family call probed: exact outstanding bytes */
 	NATIVE_GROWTH, /* rare events only (page faults, brk, mmap): growth attribution */
+	NATIVE_SAMPLED, /* every call probed, a size-weighted sample recorded: estimates */
 };
 
 /* --creation-probe: the goroutine creation probe (full creation stacks). */
@@ -50,6 +51,7 @@ struct config {
 	uint32_t max_allocs;  /* native heap: outstanding allocations tracked */
 	uint32_t max_threads; /* threads tracked with their creation site */
 	uint32_t alloc_sample_hz; /* Go allocation sampler, when heap profiling is off */
+	uint64_t sample_bytes;	  /* --mode sampled: R, a block of s bytes kept with p = s/R */
 	const char *output_path;
 	bool show_runtime; /* the Go runtime's own goroutines */
 	enum native_mode native_mode;

@@ -155,7 +155,7 @@ bench_native() {
 	gcc -O2 -fno-omit-frame-pointer -o "$B/mallocpairs" tests/bench/mallocpairs/mallocpairs.c ||
 		return 1
 	# Short runs where each pair costs microseconds; long ones to see a few percent.
-	local libc n=$(q 200000 50000) nfast=$(q 20000000 5000000) u=() t=() g=() p=() e_m=() e_mr=() e_f=()
+	local libc n=$(q 200000 50000) nfast=$(q 20000000 5000000) u=() t=() sa=() g=() p=() e_m=() e_mr=() e_f=()
 	libc=$(ldd "$B/mallocpairs" | awk '$1 == "libc.so.6" { print $3 }')
 	local peer
 	peer=$(peer_script "$libc" @PID@)
@@ -164,6 +164,7 @@ bench_native() {
 	for i in $(seq "$ROUNDS"); do
 		"$B/mallocpairs" -n $nfast -out "$B/u" >/dev/null && u+=("$(cat "$B/u")")
 		traced_run X=1 -- -- "${mp[@]}" && t+=("$(cat "$B/t")")
+		traced_run X=1 -- --mode sampled -- "${mp[@]}" && sa+=("$(cat "$B/t")")
 		bpftrace_run "$peer" -- "${mp[@]}" && p+=("$(cat "$B/t")")
 		traced_run X=1 -- --mode growth -- "$B/mallocpairs" -n $nfast -wait -out "$B/t" &&
 			g+=("$(cat "$B/t")")
@@ -172,9 +173,10 @@ bench_native() {
 			e_mr+=("$(cat "$B/t")")
 		bpftrace_run "uprobe:$libc:free {}" -- "${mp[@]}" && e_f+=("$(cat "$B/t")")
 	done
-	local mu mt mpe mg mm mmr mf
+	local mu mt msa mpe mg mm mmr mf
 	mu=$(printf '%s\n' "${u[@]}" | median)
 	mt=$(printf '%s\n' "${t[@]}" | median)
+	msa=$(printf '%s\n' "${sa[@]}" | median)
 	mpe=$(printf '%s\n' "${p[@]}" | median)
 	mg=$(printf '%s\n' "${g[@]}" | median)
 	mm=$(printf '%s\n' "${e_m[@]}" | median)
@@ -182,9 +184,11 @@ bench_native() {
 	mf=$(printf '%s\n' "${e_f[@]}" | median)
 	printf '  untraced                                 %8.1f ns/pair\n' "$mu"
 	printf '  leakscope (exact)                        %8.1f ns/pair  ratio %s\n' "$mt" "$(ratio "$mt" "$mu")"
+	printf '  leakscope --mode sampled (64 KiB)        %8.1f ns/pair  ratio %s\n' "$msa" "$(ratio "$msa" "$mu")"
 	printf '  peer: bpftrace doing what memleak does   %8.1f ns/pair  ratio %s\n' "$mpe" "$(ratio "$mpe" "$mu")"
 	printf '  leakscope --mode growth                  %8.1f ns/pair  ratio %s\n' "$mg" "$(ratio "$mg" "$mu")"
 	awk -v t="$mt" -v p="$mpe" -v u="$mu" 'BEGIN { printf "  added cost per pair: leakscope %.0f ns, peer %.0f ns; added cost ours/peer %.2f\n", t - u, p - u, (t - u) / (p - u) }'
+	awk -v t="$msa" -v p="$mpe" -v u="$mu" 'BEGIN { printf "  added cost per pair, --mode sampled: %.0f ns; ours/peer %.2f\n", t - u, (t - u) / (p - u) }'
 
 	# One more leakscope run with BPF run-time accounting on.
 	local stats_was bodies
@@ -448,12 +452,12 @@ bench_redis() {
 	echo "redis: $(redis-server --version | awk '{ print $1, $2, $3 }'), persistence off, port $RPORT;" \
 		"redis-benchmark -c 50 -r 100000 -n $RN per test; $SROUNDS rounds; malloc from $lib"
 	redis_load >/dev/null # warm up: the keys exist before the first measured run
-	srv_rounds redis $srv redis_load exact= growth="--mode growth" threads="-w threads" \
-		peer="@peer:$lib"
+	srv_rounds redis $srv redis_load exact= sampled="--mode sampled" growth="--mode growth" \
+		threads="-w threads" peer="@peer:$lib"
 	kill $srv
 	wait $srv
 	srv_summary redis "redis-server $(redis-server --version | sed 's/.*v=\([0-9.]*\).*/\1/') (jemalloc), redis-benchmark SET/GET/LPUSH/LPOP" \
-		exact growth threads peer
+		exact sampled growth threads peer
 }
 
 # wrk_load URL [HEADER]: wrk for SECS seconds, 8 connections; with
@@ -506,15 +510,15 @@ EOF
 	WURL=http://127.0.0.1:$NPORT/index.html
 	echo " keep-alive"
 	WHDR=
-	srv_rounds nginx-ka "$w" wrk_load exact= growth="--mode growth" threads="-w threads" \
-		peer="@peer:$lib"
+	srv_rounds nginx-ka "$w" wrk_load exact= sampled="--mode sampled" growth="--mode growth" \
+		threads="-w threads" peer="@peer:$lib"
 	srv_summary nginx-ka "nginx $(nginx -v 2>&1 | sed 's/.*\///'), small static file, keep-alive (wrk)" \
-		exact growth threads peer
+		exact sampled growth threads peer
 	echo " one connection per request"
 	WHDR="Connection: close"
-	srv_rounds nginx-close "$w" wrk_load exact= growth="--mode growth" threads="-w threads" \
-		peer="@peer:$lib"
-	srv_summary nginx-close "nginx, one connection per request" exact growth threads peer
+	srv_rounds nginx-close "$w" wrk_load exact= sampled="--mode sampled" growth="--mode growth" \
+		threads="-w threads" peer="@peer:$lib"
+	srv_summary nginx-close "nginx, one connection per request" exact sampled growth threads peer
 	kill $master
 	wait $master
 }

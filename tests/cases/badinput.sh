@@ -33,6 +33,12 @@ expect "unknown view" 2 "unknown view 'heapz'" "$LEAKSCOPE" -w heapz -p 1
 expect "--dump with a command" 2 "--dump looks at a running program" "$LEAKSCOPE" --dump -- /bin/true
 expect "bad --creation-probe" 2 "--creation-probe 'sometimes' unknown; give learn, on or off" \
 	"$LEAKSCOPE" --creation-probe sometimes -p 1
+expect "bad --sample-bytes" 2 "--sample-bytes '0' out of range; give 1 to 1073741824 bytes" \
+	"$LEAKSCOPE" --mode sampled --sample-bytes 0 -p 1
+expect "bad --sample-bytes suffix" 2 "--sample-bytes '64Q' out of range" \
+	"$LEAKSCOPE" --mode sampled --sample-bytes 64Q -p 1
+expect "--sample-bytes without --mode sampled" 2 "--sample-bytes sets how --mode sampled samples" \
+	"$LEAKSCOPE" --sample-bytes 16K -p 1
 expect "bad --unwind-max" 2 "--unwind-max '0' out of range" "$LEAKSCOPE" --unwind-max 0 -p 1
 "$LEAKSCOPE" --frobnicate >/dev/null 2>"$tmp/err"
 [ $? -eq 2 ] && pass "unknown option (exit 2)" || fail "unknown option" "$(head -2 "$tmp/err")"

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <bpf/libbpf.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "bpfio/links.h"
 #include "lib/util.h"
@@ -17,11 +18,24 @@ struct bpf_link *links_add(struct links *ls, struct bpf_link *l)
 	return l;
 }
 
+void links_add_fd(struct links *ls, int fd)
+{
+	if (ls->nfds == ls->fdcap) {
+		ls->fdcap = ls->fdcap ? 2 * ls->fdcap : 8;
+		ls->fds = xrealloc(ls->fds, ls->fdcap * sizeof(*ls->fds));
+	}
+	ls->fds[ls->nfds++] = fd;
+}
+
 void links_destroy(struct links *ls)
 {
+	while (ls->nfds)
+		close(ls->fds[--ls->nfds]);
 	while (ls->n)
 		bpf_link__destroy(ls->v[--ls->n]);
+	free(ls->fds);
 	free(ls->v);
+	ls->fds = NULL;
 	ls->v = NULL;
-	ls->cap = 0;
+	ls->cap = ls->fdcap = 0;
 }

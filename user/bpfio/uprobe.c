@@ -2,6 +2,9 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/bpf.h>
 
 #include "bpfio/uprobe.h"
 #include "elf/elffile.h"
@@ -57,4 +60,42 @@ struct bpf_link *uprobe_attach(pid_t pid, struct bpf_program *prog, const char *
 	log_debug("%s probed at 0x%llx (file offset 0x%llx) in %s", what,
 		  (unsigned long long)vaddr, (unsigned long long)off, path);
 	return l;
+}
+
+void uprobe_session_prepare(struct bpf_program *prog)
+{
+	bpf_program__set_expected_attach_type(prog,
+					      (enum bpf_attach_type)UPROBE_SESSION_ATTACH_TYPE);
+}
+
+/*
+ * Debian 12's libbpf (1.1) and uapi headers predate uprobe_multi links (Linux 6.6)
+ * and sessions (6.13): BPF_LINK_CREATE is made here, with the kernel's layout of
+ * bpf_attr.link_create for uprobe_multi (include/uapi/linux/bpf.h).
+ */
+struct link_create_uprobe_multi {
+	uint32_t prog_fd, target_fd, attach_type, flags;
+	uint64_t path, offsets, ref_ctr_offsets, cookies;
+	uint32_t cnt, multi_flags, pid, pad;
+};
+
+int uprobe_session_attach(pid_t pid, const struct bpf_program *prog, const char *path,
+			  uint64_t off, uint64_t cookie)
+{
+	union {
+		struct link_create_uprobe_multi lc;
+		char bytes[sizeof(union bpf_attr)];
+	} attr;
+	int fd;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.lc.prog_fd = bpf_program__fd(prog);
+	attr.lc.attach_type = UPROBE_SESSION_ATTACH_TYPE;
+	attr.lc.path = (uintptr_t)path;
+	attr.lc.offsets = (uintptr_t)&off;
+	attr.lc.cookies = (uintptr_t)&cookie;
+	attr.lc.cnt = 1;
+	attr.lc.pid = pid;
+	fd = syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr.lc));
+	return fd < 0 ? -errno : fd;
 }

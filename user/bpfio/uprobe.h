@@ -22,6 +22,17 @@ struct bpf_link *uprobe_attach(pid_t pid, struct bpf_program *prog, const char *
 			       const char *what, struct fatal *f);
 
 /*
+ * A uprobe session (Linux 6.13+): prog runs at the entry at file offset off of
+ * path and, when its entry run returned 0, again at that call's return. prog must
+ * have been loaded with UPROBE_SESSION_ATTACH_TYPE as its expected attach type
+ * (uprobe_session_prepare()). Returns the link's fd, or -errno.
+ */
+#define UPROBE_SESSION_ATTACH_TYPE 57 /* BPF_TRACE_UPROBE_SESSION in the kernel's uapi */
+void uprobe_session_prepare(struct bpf_program *prog);
+int uprobe_session_attach(pid_t pid, const struct bpf_program *prog, const char *path,
+			  uint64_t off, uint64_t cookie);
+
+/*
  * For a uprobe the kernel refused (-EACCES, -EPERM): the exit status (EXIT_PERMISSION)
  * and what to do, to append to the message (" (uprobes need CAP_SYS_ADMIN ...)"); for
  * any other error EXIT_KERNEL and "".

@@ -4,6 +4,7 @@
  * one per stack ("type":"stack"). Fields are documented in README.md.
  */
 #include <inttypes.h>
+#include <math.h>
 #include <string.h>
 #include <time.h>
 
@@ -92,12 +93,15 @@ static void jview_totals(const struct report_ctx *rc, FILE *out, const struct vi
 		t->hidden_live, vi->untracked, vi->drops, vr->n, t->live_bytes_prev, created_bytes,
 		freed_bytes);
 	jstr(out, vi->note[0] ? vi->note : NULL);
+	if (vi->sample_bytes)
+		fprintf(out, ",\"sample_bytes\":%" PRIu64, vi->sample_bytes);
 	fputs(",\"drops_why\":", out);
 	jstr(out, vi->drop_why[0] ? vi->drop_why : NULL);
 	fputc('}', out);
 }
 
-static void jrow(FILE *out, const struct view_rows *vr, size_t i, int seq)
+static void jrow(const struct report_ctx *rc, FILE *out, const struct view_rows *vr, size_t i,
+		 int seq)
 {
 	const struct row *r = &vr->v[i];
 	const struct site *site = r->site;
@@ -120,6 +124,9 @@ static void jrow(FILE *out, const struct view_rows *vr, size_t i, int seq)
 			sum ? r->created_bytes_total : r->now.created_bytes,
 			sum ? r->freed_bytes_total : r->now.freed_bytes,
 			r->now.oldest_ns / 1e9, r->live_bytes_first, r->bytes_slope);
+	/* --mode sampled: live and live_bytes are estimates; this is their 95 % bound. */
+	if (rc->views[vr->view].sample_bytes)
+		fprintf(out, ",\"live_bytes_err\":%.0f", 2 * sqrt(r->now.live_bytes_var));
 	fprintf(out,
 		",\"live_at_attach\":%" PRId64 ",\"slope_per_s\":%.3f,\"grew_intervals\":%d"
 		",\"intervals\":%d",
@@ -308,5 +315,5 @@ void json_write(const struct report_ctx *rc, FILE *out, const struct report_rows
 		jsuspect(out, &rows->suspects[i], rows->seq, end != END_NONE);
 	for (int i = 0; i < rows->nviews; i++)
 		for (size_t j = 0; j < rows->views[i].shown; j++)
-			jrow(out, &rows->views[i], j, rows->seq);
+			jrow(rc, out, &rows->views[i], j, rows->seq);
 }

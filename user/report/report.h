@@ -90,6 +90,7 @@ struct view_info {
 	uint64_t drops;	       /* events lost since attach (maps full, stacks lost) */
 	char drop_why[384];    /* what was lost and the flag that raises the limit */
 	int64_t untracked;     /* e.g. goroutines that existed before attach */
+	uint64_t sample_bytes; /* numbers estimated from a sample with p = size / this (native) */
 	struct view_hooks hooks;
 };
 

@@ -63,6 +63,7 @@ struct sample {
 	/* Since the program started, when the source knows (pprof's alloc_* view). */
 	uint64_t total_created, total_created_bytes;
 	int64_t pre_live; /* of live, how many existed before attach (goroutines) */
+	double live_bytes_var; /* --mode sampled: variance of the live_bytes estimate */
 };
 
 struct state_count {

@@ -315,8 +315,8 @@ static void totals_line(const struct report_ctx *rc, FILE *out, const struct vie
 			freed / secs);
 		break;
 	case STYLE_BYTES:
-		fprintf(out, "%s in %s %s", bytes(t->live_bytes, false), num(t->live, false),
-			d->things);
+		fprintf(out, "%s%s in %s %s", rc->views[vr->view].sample_bytes ? "~" : "",
+			bytes(t->live_bytes, false), num(t->live, false), d->things);
 		if (!vr->summary)
 			fprintf(out, " (%s)", bytes(t->live_bytes - t->live_bytes_prev, true));
 		fprintf(out, "   %s %s/s   %s %s/s", d->created, bytes(created_bytes / secs, false),
@@ -362,11 +362,13 @@ static void columns(const struct report_ctx *rc, FILE *out, const struct view_ro
 		break;
 	case STYLE_BYTES:
 		if (vr->summary)
-			fprintf(out, "  %11s %11s %11s %12s %5s %9s %9s\n", "BYTES", "AT ATTACH", "NET",
-				"GROWTH/s", "GREW", "OBJECTS", d->created);
+			fprintf(out, "  %11s %11s %11s %12s %5s %9s %9s%s\n", "BYTES", "AT ATTACH", "NET",
+				"GROWTH/s", "GREW", "OBJECTS", d->created,
+				rc->views[vr->view].sample_bytes ? "  BYTES ±(95%)" : "");
 		else
-			fprintf(out, "  %11s %11s %11s %9s %9s %9s %9s\n", "BYTES", "NET", "RATE/s",
-				"OBJECTS", d->created, d->freed, "OLDEST");
+			fprintf(out, "  %11s %11s %11s %9s %9s %9s %9s%s\n", "BYTES", "NET", "RATE/s",
+				"OBJECTS", d->created, d->freed, "OLDEST",
+				rc->views[vr->view].sample_bytes ? "  BYTES ±(95%)" : "");
 		break;
 	case STYLE_RATE:
 		fprintf(out, "  %11s %7s %9s\n", "EST. RATE/s", "SHARE", d->created);
@@ -414,6 +416,9 @@ static void row_numbers(const struct report_ctx *rc, FILE *out, const struct vie
 				num(r->now.live, false), num(r->now.created, false),
 				num(r->now.freed, false), oldest);
 		}
+		/* Sampled: the estimate's 95 % bound (two standard deviations). */
+		if (rc->views[vr->view].sample_bytes)
+			fprintf(out, "  ±%s", bytes(2 * sqrt(r->now.live_bytes_var), false));
 		break;
 	case STYLE_RATE: {
 		uint64_t total = vr->tot.created, mine;

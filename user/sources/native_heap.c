@@ -115,6 +115,10 @@ struct nstack {
 	int64_t live, live_bytes;
 	uint64_t oldest_ns;
 	bool allocated;
+	/* --mode sampled: objects in 1/NAT_OBJS_ONE (native_heap.h); allocations counted
+	 * since attach and how many of them were reported, so that rounding never drifts. */
+	uint64_t live_fp, created_fp, created_told;
+	double live_var;
 };
 
 struct nsrc {
@@ -123,6 +127,7 @@ struct nsrc {
 	size_t news_seen; /* of the target's mapping news (target/maps.h), how many looked at */
 	size_t nfixups;
 	int nfuncs;		   /* allocator functions probed */
+	uint64_t sample_bytes;	   /* --mode sampled: R; 0 in exact mode */
 	struct growmap allocs;	   /* the outstanding blocks (BPF nat_allocs) */
 	uint64_t stacks_missing;
 	struct map_dump sites, allocs_now;
@@ -201,6 +206,20 @@ static int attach_one(struct session *s, struct nsrc *n, const char *path,
 
 	if (elf_vaddr_to_offset(elf, vaddr, &off))
 		return -ENOENT;
+	if (n->sample_bytes && has_return(kind)) {
+		int fd = uprobe_session_attach(s->pid, n->skel->progs.nat_sampled, path, off, kind);
+
+		if (fd < 0) {
+			log_warn("native heap: cannot attach a uprobe session to %s in %s: %s%s%s",
+				 what, path, strerror(-fd), uprobe_err_hint(fd),
+				 fd == -EINVAL || fd == -EOPNOTSUPP
+					 ? " (--mode sampled needs Linux 6.13 or later; use --mode exact)"
+					 : "");
+			return fd;
+		}
+		links_add_fd(&n->links, fd);
+		return 0;
+	}
 	prog = retprobe ? n->skel->progs.nat_return
 			: has_return(kind) ? n->skel->progs.nat_entry : n->skel->progs.nat_free;
 	l = bpf_program__attach_uprobe_opts(prog, s->pid, path, off, &opts);
@@ -272,13 +291,16 @@ static int probe_file(struct session *s, struct nsrc *n, const char *path, struc
 			}
 			at = probe_vaddr(mf->elf, &sym, fn->kind);
 			err = attach_one(s, n, path, mf->elf, at, false, fn->kind, name);
-			if (!err && has_return(fn->kind))
+			/* Sampled: the entry's session also runs at the return. */
+			if (!err && has_return(fn->kind) && !n->sample_bytes)
 				err = attach_one(s, n, path, mf->elf, at, true, fn->kind, name);
 			if (err)
 				return err;
 			probed++;
 			log_debug("native heap: %s in %s: %s at +%llu (%s)", name, path,
-				  has_return(fn->kind) ? "entry and return probe" : "entry probe",
+				  !has_return(fn->kind) ? "entry probe"
+				  : n->sample_bytes     ? "entry probe, return on sampled calls"
+							: "entry and return probe",
 				  (unsigned long long)(at - sym.addr),
 				  insn_desc(mf->elf, at, desc, sizeof(desc)));
 		}
@@ -386,9 +408,11 @@ static int nsrc_probe(struct session *s, void **state)
 {
 	struct nsrc *n;
 
-	if (s->cfg->native_mode != NATIVE_EXACT)
+	if (s->cfg->native_mode != NATIVE_EXACT && s->cfg->native_mode != NATIVE_SAMPLED)
 		return -ENOTSUP;
 	n = xcalloc(1, sizeof(*n));
+	if (s->cfg->native_mode == NATIVE_SAMPLED)
+		n->sample_bytes = s->cfg->sample_bytes;
 	hmap_init(&n->tab, sizeof(uint64_t), sizeof(struct nstack));
 	cum_deltas_init(&n->counts, sizeof(uint64_t), 2);
 	*state = n;
@@ -416,8 +440,15 @@ static int nsrc_configure(struct session *s, void *state, struct leakscope_bpf *
 	bpfobj_use_map(skel->maps.nat_allocs, 0);
 	bpfobj_use_map(skel->maps.nat_sites, s->cfg->max_stacks);
 	bpfobj_use_map(skel->maps.nat_fixups, 0);
-	bpfobj_use_prog(skel->progs.nat_entry);
-	bpfobj_use_prog(skel->progs.nat_return);
+	if (n->sample_bytes) {
+		skel->rodata->nat_sample_bytes = n->sample_bytes;
+		uprobe_session_prepare(skel->progs.nat_sampled);
+		bpfobj_use_prog(skel->progs.nat_sampled);
+		s->views[VIEW_NATIVE_HEAP].sample_bytes = n->sample_bytes;
+	} else {
+		bpfobj_use_prog(skel->progs.nat_entry);
+		bpfobj_use_prog(skel->progs.nat_return);
+	}
 	bpfobj_use_prog(skel->progs.nat_free);
 	return 0;
 }
@@ -511,6 +542,8 @@ static int nsrc_collect(struct session *s, void *state)
 		e->live = e->live_bytes = 0;
 		e->oldest_ns = 0;
 		e->allocated = false;
+		e->live_fp = 0;
+		e->live_var = 0;
 	}
 
 	/*
@@ -533,7 +566,16 @@ static int nsrc_collect(struct session *s, void *state)
 		if (!cum_delta(&n->counts, key, (const uint64_t *)c, (uint64_t *)&d) || !d.allocs)
 			continue;
 		sm = site_now(ser, site_of(s, n, *key, e));
-		sm->created += d.allocs;
+		if (n->sample_bytes) {
+			uint64_t told;
+
+			e->created_fp += d.allocs;
+			told = (e->created_fp + NAT_OBJS_ONE / 2) / NAT_OBJS_ONE;
+			sm->created += told - e->created_told;
+			e->created_told = told;
+		} else {
+			sm->created += d.allocs;
+		}
 		sm->created_bytes += d.bytes;
 		e->allocated = true;
 	}
@@ -548,19 +590,31 @@ static int nsrc_collect(struct session *s, void *state)
 		if (a->born_ns > t1)
 			continue;
 		e = hmap_put(&n->tab, &a->stack, NULL);
-		e->live++;
-		e->live_bytes += a->size;
+		if (n->sample_bytes) {
+			uint64_t r = n->sample_bytes;
+
+			e->live_fp += nat_weight_objs_fp(a->size, r);
+			e->live_bytes += nat_weight_bytes(a->size, r);
+			if (a->size < r)
+				e->live_var += (double)r * (double)(r - a->size);
+		} else {
+			e->live++;
+			e->live_bytes += a->size;
+		}
 		if (!e->oldest_ns || a->born_ns < e->oldest_ns)
 			e->oldest_ns = a->born_ns;
 	}
 	for (size_t it = 0; hmap_next(&n->tab, &it, (void **)&hash, (void **)&e);) {
 		struct sample *sm;
 
+		if (e->live_fp)
+			e->live = (e->live_fp + NAT_OBJS_ONE / 2) / NAT_OBJS_ONE;
 		if (!e->live)
 			continue;
 		sm = site_now(ser, site_of(s, n, *hash, e));
 		sm->live += e->live;
 		sm->live_bytes += e->live_bytes;
+		sm->live_bytes_var += e->live_var;
 		if (!sm->oldest_ns || t1 - e->oldest_ns > sm->oldest_ns)
 			sm->oldest_ns = t1 - e->oldest_ns;
 	}
@@ -581,6 +635,22 @@ static int nsrc_collect(struct session *s, void *state)
 		  "blocks allocated since attach and not freed yet (%d allocator functions "
 		  "probed); %llu failed allocations not counted",
 		  n->nfuncs, (unsigned long long)c[NAT_CNT_FAILED]);
+	if (n->sample_bytes) {
+		uint64_t r = n->sample_bytes;
+		char rs[32];
+
+		if (r % (1 << 20) == 0)
+			snprintf(rs, sizeof(rs), "%llu MiB", (unsigned long long)(r >> 20));
+		else if (r % 1024 == 0)
+			snprintf(rs, sizeof(rs), "%llu KiB", (unsigned long long)(r >> 10));
+		else
+			snprintf(rs, sizeof(rs), "%llu bytes", (unsigned long long)r);
+		view_note_add(vi,
+			      "sampled (--mode sampled): a block of N bytes recorded with "
+			      "probability N/%s, every one from %s up; bytes and objects are "
+			      "estimates, each stack's within its ± bound 95%% of the time",
+			      rs, rs);
+	}
 	return 0;
 }
 
