@@ -507,6 +507,7 @@ int session_collect(struct session *s)
 		s->views[v].drops = 0;
 		s->views[v].drop_why[0] = 0;
 	}
+	stack_store_drain(&s->stacks);
 	for (int i = 0; i < s->nact; i++) {
 		int err = s->act[i].ops->collect(s, s->act[i].state);
 

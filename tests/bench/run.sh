@@ -689,8 +689,8 @@ print_table() {
 		"the server's own CPU time per request traced / untraced (x, from /proc/PID/stat)"
 	awk -F'\t' '
 	BEGIN {
-		nc = split("exact growth go-default go-learning probe-on peer threads goroutines go-heap go-alloc alloc-999", col, " ")
-		split("exact mode|--mode growth|Go views (default)|same, first seconds (learning)|--creation-probe on|memleak-style peer (bpftrace)|-w threads|-w goroutines|-w go-heap|-w go-alloc|-w go-alloc --sample-hz 999", head, "|")
+		nc = split("exact sampled growth go-default go-learning probe-on peer threads goroutines go-heap go-alloc alloc-999", col, " ")
+		split("exact mode|--mode sampled|--mode growth|Go views (default)|same, first seconds (learning)|--creation-probe on|memleak-style peer (bpftrace)|-w threads|-w goroutines|-w go-heap|-w go-alloc|-w go-alloc --sample-hz 999", head, "|")
 	}
 	{ if (!($1 in seen)) { seen[$1] = 1; rows[++nr] = $1 } cell[$1, $2] = $3; used[$2] = 1 }
 	END {

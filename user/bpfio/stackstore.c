@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <bpf/bpf.h>
+#include <errno.h>
 #include <linux/types.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,6 +73,50 @@ void stack_store_release(struct stack_store *st, uint64_t hash)
 		return;
 	fetch(st, hash);
 	bpf_map_delete_elem(st->fd, &hash);
+}
+
+size_t stack_store_drain(struct stack_store *st)
+{
+	enum { CHUNK = 1024 }; /* 1 MiB of stacks per system call */
+	uint64_t *keys, in_batch = 0, out_batch = 0;
+	struct ls_stack *vals;
+	size_t total = 0;
+	bool first = true;
+
+	if (st->fd < 0 || st->no_batch)
+		return 0;
+	keys = xmalloc(CHUNK * sizeof(*keys));
+	vals = xmalloc(CHUNK * sizeof(*vals));
+	for (;;) {
+		uint32_t count = CHUNK;
+		int err = bpf_map_lookup_and_delete_batch(st->fd, first ? NULL : &in_batch,
+							  &out_batch, keys, vals, &count, NULL);
+
+		if (err && err != -ENOENT) {
+			/* Older kernels: the stacks are read one by one when asked for. */
+			if (first && err != -EFAULT)
+				st->no_batch = true;
+			break;
+		}
+		for (uint32_t i = 0; i < count; i++) {
+			bool created;
+			struct stored_stack *e = hmap_put(&st->by_hash, &keys[i], &created);
+
+			if (!created)
+				continue;
+			e->n = MIN(vals[i].depth, (uint64_t)LS_MAX_STACK_DEPTH);
+			e->pcs = xmalloc(e->n * sizeof(uint64_t) + 1);
+			memcpy(e->pcs, vals[i].pcs, e->n * sizeof(uint64_t));
+		}
+		total += count;
+		if (err == -ENOENT)
+			break;
+		in_batch = out_batch;
+		first = false;
+	}
+	free(vals);
+	free(keys);
+	return total;
 }
 
 size_t stack_store_prune(struct stack_store *st)

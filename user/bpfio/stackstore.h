@@ -7,6 +7,7 @@
 #ifndef LEAKSCOPE_BPFIO_STACKSTORE_H
 #define LEAKSCOPE_BPFIO_STACKSTORE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "lib/hashmap.h"
@@ -15,6 +16,7 @@ struct stack_store {
 	int fd;
 	struct hmap by_hash; /* hash -> struct stored_stack */
 	uint64_t missing;    /* hashes that were not in the map */
+	bool no_batch;	     /* the kernel has no batch lookup-and-delete for it */
 };
 
 void stack_store_init(struct stack_store *st, int map_fd);
@@ -31,6 +33,12 @@ const uint64_t *stack_store_get(struct stack_store *st, uint64_t hash, int *n,
  * does not fill over a long session. Returns how many entries it freed.
  */
 size_t stack_store_prune(struct stack_store *st);
+/*
+ * Move every stack in the BPF map here, a thousand per system call (where asking
+ * for each hash costs a lookup and a delete): before the sources read, so that
+ * 100,000 new stacks do not cost 200,000 system calls. Returns how many it moved.
+ */
+size_t stack_store_drain(struct stack_store *st);
 /* Nothing in BPF refers to hash any more: keep its pcs here, free its BPF entry. */
 void stack_store_release(struct stack_store *st, uint64_t hash);
 

@@ -254,6 +254,10 @@ void go_runtime_free(struct go_runtime *rt)
 {
 	free(rt->waitreasons);
 	free(rt->gs);
+	free(rt->scan_buf);
+	free(rt->scan_iov);
+	free(rt->scan_first);
+	free(rt->scan_gptrs);
 	memset(rt, 0, sizeof(*rt));
 }
 
@@ -290,23 +294,77 @@ static int parse_g(const struct go_offsets *o, const uint8_t *b, uint64_t addr, 
 	return 1;
 }
 
-/* Parse one batch of g spans (each span [lo, hi) of a struct g) into rt->gs. */
-static void scan_batch(struct go_runtime *rt, const uint64_t *gptrs, size_t n, uint32_t lo,
-		       uint32_t hi, uint8_t *buf, struct mem_iov *iov)
-{
-	for (size_t i = 0; i < n; i++)
-		iov[i] = (struct mem_iov){gptrs[i] + lo, buf + i * (hi - lo), hi - lo, false};
-	mem_readv(rt->pid, iov, n);
-	for (size_t i = 0; i < n; i++) {
-		int ok;
+/*
+ * Reading a million g's one iovec each is most of a report: the kernel pins the
+ * pages of every remote range on its own. allgs lists g's mostly in the order they
+ * were allocated, side by side in the same spans: entries that follow each other
+ * in allgs and in memory (at most SCAN_GAP apart, going up) are read as one run of
+ * at most SCAN_RUN bytes, the bytes between them read and ignored. A run that
+ * fails (memory gone) is read again g by g.
+ */
+#define SCAN_GAP 1024
+#define SCAN_RUN (64u << 10)
+#define SCAN_BUF (4u << 20)
 
-		if (!iov[i].ok)
-			continue;
-		ok = parse_g(&rt->gb->off, buf + i * (hi - lo) - lo, gptrs[i], &rt->gs[rt->ngs]);
-		if (ok < 0)
-			rt->implausible++;
-		rt->ngs += ok > 0;
+/* Parse the g's of runs [0, nrun): run r holds gptrs[first[r]] up to the next run's. */
+static void scan_runs(struct go_runtime *rt, const uint64_t *gptrs, size_t nrun, size_t end,
+		      uint32_t lo, uint32_t hi, uint64_t base)
+{
+	const struct go_offsets *o = &rt->gb->off;
+	struct mem_iov *iov = rt->scan_iov;
+
+	mem_readv(rt->pid, iov, nrun);
+	rt->scan_reads += nrun;
+	for (size_t r = 0; r < nrun; r++) {
+		size_t last = r + 1 < nrun ? rt->scan_first[r + 1] : end;
+
+		for (size_t j = rt->scan_first[r]; j < last; j++) {
+			uint8_t one[GO_MAX_G_SIZE];
+			const uint8_t *b;
+			int ok;
+
+			if (iov[r].ok)
+				b = (const uint8_t *)iov[r].buf + (gptrs[j] + lo - iov[r].addr);
+			else if (hi <= sizeof(one) && !mem_read(rt->pid, gptrs[j] + lo, one, hi - lo))
+				b = one;
+			else
+				continue;
+			ok = parse_g(o, b - lo, gptrs[j], &rt->gs[rt->ngs]);
+			rt->gs[rt->ngs].slot = (uint32_t)(base + j);
+			if (ok < 0)
+				rt->implausible++;
+			rt->ngs += ok > 0;
+		}
 	}
+}
+
+/* One batch of g pointers into rt->gs, in allgs order. */
+static void scan_batch(struct go_runtime *rt, const uint64_t *gptrs, size_t n, uint32_t lo,
+		       uint32_t hi, uint64_t base)
+{
+	size_t nrun = 0, used = 0;
+
+	for (size_t j = 0; j < n; j++) {
+		uint64_t a = gptrs[j];
+		struct mem_iov *v = nrun ? &rt->scan_iov[nrun - 1] : NULL;
+
+		/* Joins the run before it: just past its end, and the run stays short. */
+		if (v && a + lo >= v->addr + v->len && a + lo <= v->addr + v->len + SCAN_GAP &&
+		    a + hi - v->addr <= SCAN_RUN) {
+			used += a + hi - v->addr - v->len;
+			v->len = a + hi - v->addr;
+			continue;
+		}
+		if (used + SCAN_RUN > SCAN_BUF) { /* the buffer is full: read what it holds */
+			scan_runs(rt, gptrs, nrun, j, lo, hi, base);
+			nrun = used = 0;
+		}
+		rt->scan_first[nrun] = j;
+		rt->scan_iov[nrun++] = (struct mem_iov){a + lo, rt->scan_buf + used, hi - lo, false};
+		used += hi - lo;
+	}
+	if (nrun)
+		scan_runs(rt, gptrs, nrun, n, lo, hi, base);
 }
 
 /* The span of struct g that holds the fields we use (the layout's checks keep every
@@ -342,10 +400,8 @@ int go_g_reread(const struct go_runtime *rt, uint64_t addr, struct go_g *g)
 int go_runtime_scan(struct go_runtime *rt)
 {
 	const struct go_offsets *o = &rt->gb->off;
-	uint64_t n = 0, ptr = 0, *gptrs;
+	uint64_t n = 0, ptr = 0;
 	uint32_t lo, hi;
-	struct mem_iov *iov;
-	uint8_t *buf;
 	int err = 0;
 
 	/* allglen first: allgadd publishes the array before the length. */
@@ -358,6 +414,8 @@ int go_runtime_scan(struct go_runtime *rt)
 		return -EIO;
 	rt->ngs = 0;
 	rt->implausible = 0;
+	rt->scan_reads = 0;
+	rt->allgs_n = n;
 	if (!n)
 		return 0;
 	if (rt->cap < n) {
@@ -366,20 +424,22 @@ int go_runtime_scan(struct go_runtime *rt)
 	}
 
 	g_span(o, &lo, &hi);
-	gptrs = xmalloc(MIN(n, SCAN_BATCH) * 8);
-	buf = xmalloc(MIN(n, SCAN_BATCH) * (hi - lo));
-	iov = xmalloc(MIN(n, SCAN_BATCH) * sizeof(*iov));
+	/* Kept from scan to scan: fresh pages each time would be zeroed each time. */
+	if (!rt->scan_buf) {
+		rt->scan_buf = xmalloc(SCAN_BUF);
+		/* A run holds one g at least: SCAN_BUF / (hi - lo) runs at most per read. */
+		rt->scan_iov = xmalloc((SCAN_BUF / (hi - lo) + 1) * sizeof(*rt->scan_iov));
+		rt->scan_first = xmalloc((SCAN_BUF / (hi - lo) + 1) * sizeof(*rt->scan_first));
+		rt->scan_gptrs = xmalloc(SCAN_BATCH * sizeof(*rt->scan_gptrs));
+	}
 	for (uint64_t done = 0; done < n && !err; done += SCAN_BATCH) {
 		size_t k = MIN(n - done, (uint64_t)SCAN_BATCH);
 
-		if (mem_read(rt->pid, ptr + done * 8, gptrs, k * 8))
+		if (mem_read(rt->pid, ptr + done * 8, rt->scan_gptrs, k * 8))
 			err = -EIO;
 		else
-			scan_batch(rt, gptrs, k, lo, hi, buf, iov);
+			scan_batch(rt, rt->scan_gptrs, k, lo, hi, done);
 	}
-	free(iov);
-	free(buf);
-	free(gptrs);
 	if (err)
 		return err;
 	/* One may be a goroutine caught mid-creation; more say the layout is not this one. */

@@ -26,6 +26,7 @@ struct go_g {
 	int64_t waitsince; /* nanotime (CLOCK_MONOTONIC) a GC first saw it waiting; 0 unknown */
 	uint32_t status;   /* _G* without the scan bit */
 	uint8_t waitreason;
+	uint32_t slot; /* its index in allgs (a g keeps its place: allgs only grows) */
 };
 
 /* Goroutine status values (runtime2.go). */
@@ -43,6 +44,8 @@ enum {
 	GO_G_DEADEXTRA = 11, /* 1.26: dead g parked on an extra M for cgo callbacks */
 };
 
+struct mem_iov;
+
 struct go_runtime {
 	pid_t pid;
 	const struct gobin *gb;
@@ -55,6 +58,12 @@ struct go_runtime {
 	struct go_g *gs; /* last scan */
 	size_t ngs, cap;
 	size_t implausible; /* goroutines of the last scan that read as impossible, left out */
+	uint8_t *scan_buf;  /* the scan's buffers, kept (runtime.c) */
+	struct mem_iov *scan_iov;
+	size_t *scan_first;
+	uint64_t *scan_gptrs;
+	uint64_t allgs_n;   /* allglen at the last scan */
+	size_t scan_reads; /* ranges the last scan read (runs of neighbouring g's) */
 	uint64_t goexit_lo, goexit_hi; /* runtime.goexit, link-time [entry, end); 0 unknown */
 	char why_buf[384];
 };

@@ -33,7 +33,17 @@ void hmap_free(struct hmap *m)
 
 static uint64_t key_hash(const struct hmap *m, const void *key)
 {
-	uint64_t h = m->hash ? m->hash(key) : hash_bytes(key, m->key_size, 0);
+	uint64_t h;
+
+	/* 8-byte keys (addresses, stack hashes: most tables) get a 64-bit mix (the
+	 * splitmix64 finalizer), not FNV's byte at a time. */
+	if (!m->hash && m->key_size == 8) {
+		memcpy(&h, key, 8);
+		h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ull;
+		h = (h ^ (h >> 27)) * 0x94d049bb133111ebull;
+		return h ^ (h >> 31);
+	}
+	h = m->hash ? m->hash(key) : hash_bytes(key, m->key_size, 0);
 
 	/* FNV's low bits are its weakest; the table indexes by them. */
 	return h ^ (h >> 31);
@@ -41,6 +51,13 @@ static uint64_t key_hash(const struct hmap *m, const void *key)
 
 static bool key_eq(const struct hmap *m, const void *a, const void *b)
 {
+	if (!m->eq && m->key_size == 8) {
+		uint64_t x, y;
+
+		memcpy(&x, a, 8);
+		memcpy(&y, b, 8);
+		return x == y;
+	}
 	return m->eq ? m->eq(a, b) : !memcmp(a, b, m->key_size);
 }
 
@@ -60,12 +77,12 @@ static uint8_t *find(const struct hmap *m, const void *key)
 	}
 }
 
-static void grow(struct hmap *m)
+static void grow_to(struct hmap *m, size_t cap)
 {
 	uint8_t *old = m->slots;
 	size_t oldcap = m->cap;
 
-	m->cap = m->cap ? 2 * m->cap : 64;
+	m->cap = cap;
 	m->slots = xcalloc(m->cap, m->slot_size);
 	for (size_t i = 0; i < oldcap; i++) {
 		uint8_t *p = old + i * m->slot_size;
@@ -74,6 +91,21 @@ static void grow(struct hmap *m)
 			memcpy(find(m, p + 8), p, m->slot_size);
 	}
 	free(old);
+}
+
+static void grow(struct hmap *m)
+{
+	grow_to(m, m->cap ? 2 * m->cap : 64);
+}
+
+void hmap_reserve(struct hmap *m, size_t n)
+{
+	size_t cap = m->cap ? m->cap : 64;
+
+	while (2 * n > cap)
+		cap *= 2;
+	if (cap > m->cap)
+		grow_to(m, cap);
 }
 
 void *hmap_get(const struct hmap *m, const void *key)

@@ -27,6 +27,8 @@ void hmap_init(struct hmap *m, size_t key_size, size_t val_size);
 void hmap_init_custom(struct hmap *m, size_t key_size, size_t val_size,
 		      uint64_t (*hash)(const void *key), bool (*eq)(const void *a, const void *b));
 void hmap_free(struct hmap *m);
+/* Room for n entries without growing (one rehash instead of one per doubling). */
+void hmap_reserve(struct hmap *m, size_t n);
 
 /* The value of key, or NULL. */
 void *hmap_get(const struct hmap *m, const void *key);

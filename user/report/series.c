@@ -353,7 +353,12 @@ struct sample *site_now(struct series *s, struct site *site)
 	}
 	want = s->nintervals - site->base;
 	if (site->nsamples < want) {
-		site->samples = xrealloc(site->samples, want * sizeof(*site->samples));
+		if (site->cap_samples < want) { /* doubling: a realloc per site per report is slow */
+			site->cap_samples = MAX(want, MIN(2 * site->cap_samples, 2 * SERIES_KEEP + 1));
+			site->cap_samples = MAX(site->cap_samples, (size_t)4);
+			site->samples = xrealloc(site->samples,
+						 site->cap_samples * sizeof(*site->samples));
+		}
 		memset(site->samples + site->nsamples, 0,
 		       (want - site->nsamples) * sizeof(*site->samples));
 		site->nsamples = want;

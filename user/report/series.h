@@ -119,7 +119,7 @@ struct site {
 	int first;	   /* index of the first interval this site was seen in */
 	/* The last SERIES_KEEP intervals or more: samples[k] is interval base + k. */
 	struct sample *samples;
-	size_t nsamples;
+	size_t nsamples, cap_samples;
 	int base;
 	struct site_history hist; /* every interval before the current one, folded */
 	struct state_count *states; /* goroutine states in the latest interval */

@@ -110,7 +110,7 @@ static void measure(const struct series *ser, const struct site *site, bool byte
 	}
 	/* Since: back from now while it did not shrink, to the first report it grew in. */
 	g->since = cur;
-	for (int i = cur; i >= 1; i--) {
+	for (int i = cur; i >= MAX(1, site->base); i--) { /* older than base read as 0 */
 		int64_t v = value(site_at(site, i), bytes), p = value(site_at(site, i - 1), bytes);
 
 		if (v < p)
@@ -118,6 +118,20 @@ static void measure(const struct series *ser, const struct site *site, bool byte
 		if (v > p)
 			g->since = i;
 	}
+}
+
+/*
+ * Whether steady() can hold for floor: enough reports, and the window's net gain
+ * (its last value less its first) at least floor. Two reads, where measure() walks
+ * the window: most rows of a big view fail here.
+ */
+static bool may_grow(const struct series *ser, const struct site *site, bool bytes, int window,
+		     int min_reports, int64_t floor)
+{
+	int cur = ser->nintervals - 1, from = MAX(0, cur - window);
+
+	return cur - from >= min_reports &&
+	       value(site_at(site, cur), bytes) - value(site_at(site, from), bytes) >= floor;
 }
 
 /*
@@ -220,13 +234,17 @@ static void goroutine_rules(const struct report_ctx *rc, struct report_rows *row
 	for (size_t i = 0; i < vr->n; i++) {
 		struct row *r = &vr->v[i];
 		struct growth g;
+		bool st = false;
 
-		measure(ser, r->site, false, o->window, &g);
-		if (steady(&g, o->min_reports, 10) && waiting_share(r->site) >= 0.9) {
+		if (may_grow(ser, r->site, false, o->window, o->min_reports, 10)) {
+			measure(ser, r->site, false, o->window, &g);
+			st = steady(&g, o->min_reports, 10);
+		}
+		if (st && waiting_share(r->site) >= 0.9) {
 			add(rows, rc, r, RULE_GOROUTINES_BLOCKED, &g, false);
 			continue;
 		}
-		if (many && steady(&g, o->min_reports, 10)) {
+		if (many && st) {
 			add(rows, rc, r, RULE_GOROUTINES_MANY, &g, false);
 			continue;
 		}
@@ -256,6 +274,9 @@ static void go_heap_rules(const struct report_ctx *rc, struct report_rows *rows,
 		struct row *r = &vr->v[i];
 		struct growth gb, gc;
 
+		if (!may_grow(rc->series, r->site, true, o->window, o->min_reports, 1 << 20) &&
+		    !may_grow(rc->series, r->site, false, o->window, o->min_reports, 100))
+			continue;
 		measure(rc->series, r->site, true, o->window, &gb);
 		measure(rc->series, r->site, false, o->window, &gc);
 		if (steady(&gb, o->min_reports, 1 << 20) && gb.per_s * 60 >= o->heap_bytes_per_min) {
@@ -298,6 +319,8 @@ static void native_rules(const struct report_ctx *rc, struct report_rows *rows,
 		struct row *r = &vr->v[i];
 		struct growth g;
 
+		if (!may_grow(ser, r->site, true, o->window, o->min_reports, 64 << 10))
+			continue;
 		measure(ser, r->site, true, o->window, &g);
 		if (!steady(&g, o->min_reports, 64 << 10))
 			continue;
@@ -321,6 +344,8 @@ static void thread_rules(const struct report_ctx *rc, struct report_rows *rows,
 
 		if (r->site->flags & SITE_PRE_ATTACH)
 			continue; /* threads that existed before attach do not grow */
+		if (!may_grow(rc->series, r->site, false, o->window, o->min_reports, 2))
+			continue;
 		measure(rc->series, r->site, false, o->window, &g);
 		if (steady(&g, o->min_reports, 2) && !g.freed)
 			add(rows, rc, r, RULE_THREADS_GROWTH, &g, false);

@@ -252,24 +252,61 @@ static int cmp_keys(double kx, double ky)
 	return kx == ky ? 0 : kx > ky ? -1 : 1;
 }
 
-static int cmp_rows(const void *a, const void *b)
-{
-	const struct row *x = a, *y = b;
-	int c = cmp_keys(rank_key(x, false), rank_key(y, false));
+/*
+ * A row's ranking, apart: sorting 100,000 rows compares keys read from a compact
+ * array, not from rows scattered over memory. The row's index breaks ties, which
+ * keeps the order the rows were built in (stable).
+ */
+struct rank {
+	double k[4]; /* the session's growth (summary only), the interval's, held, created */
+	size_t i;
+};
 
-	if (!c)
-		c = cmp_keys(hold_key(x), hold_key(y));
-	if (!c)
-		c = cmp_keys(x->now.created, y->now.created);
-	return c;
+static int cmp_ranks(const void *a, const void *b)
+{
+	const struct rank *x = a, *y = b;
+
+	for (int j = 0; j < 4; j++) {
+		int c = cmp_keys(x->k[j], y->k[j]);
+
+		if (c)
+			return c;
+	}
+	return x->i < y->i ? -1 : x->i > y->i;
 }
 
-static int cmp_rows_summary(const void *a, const void *b)
+static void sort_rows(struct view_rows *out, bool summary)
 {
-	const struct row *x = a, *y = b;
-	int c = cmp_keys(rank_key(x, true), rank_key(y, true));
+	struct rank *rk = xmalloc((out->n ? out->n : 1) * sizeof(*rk));
 
-	return c ? c : cmp_rows(a, b);
+	for (size_t i = 0; i < out->n; i++) {
+		const struct row *r = &out->v[i];
+
+		rk[i] = (struct rank){{summary ? rank_key(r, true) : 0, rank_key(r, false),
+				       hold_key(r), r->now.created},
+				      i};
+	}
+	qsort(rk, out->n, sizeof(*rk), cmp_ranks);
+	/* Row i of the result is row rk[i].i: move them along each cycle, in place (a
+	 * second array of 100,000 rows would be tens of MiB at its peak). */
+	for (size_t i = 0; i < out->n; i++) {
+		struct row tmp;
+		size_t j = i;
+
+		if (rk[i].i == i)
+			continue;
+		tmp = out->v[i];
+		while (rk[j].i != i) {
+			size_t k = rk[j].i;
+
+			out->v[j] = out->v[k];
+			rk[j].i = j;
+			j = k;
+		}
+		out->v[j] = tmp;
+		rk[j].i = j;
+	}
+	free(rk);
 }
 
 void view_build(const struct report_ctx *rc, enum view_kind view, bool summary,
@@ -342,7 +379,7 @@ void view_build(const struct report_ctx *rc, enum view_kind view, bool summary,
 	}
 	out->tot.nsites = out->n;
 	sort_style = view_desc(view)->style;
-	qsort(out->v, out->n, sizeof(*out->v), summary ? cmp_rows_summary : cmp_rows);
+	sort_rows(out, summary);
 	out->shown = rc->opts.top > 0 ? MIN(out->n, (size_t)rc->opts.top) : out->n;
 	for (size_t i = 0; i < out->shown; i++) {
 		struct row *r = &out->v[i];

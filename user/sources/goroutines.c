@@ -99,6 +99,9 @@ struct gsrc {
 	struct hmap row_of_site;     /* struct site * -> struct row_key */
 	struct hmap stacks;	     /* content hash -> struct istack */
 	struct hmap cache;	     /* g address -> struct gcache */
+	struct gslot *slots;	     /* per allgs index: what the last reads learnt of its g */
+	size_t nslots;
+	uint32_t rows_gen;	     /* rows inserted so far: a cached row pointer's validity */
 	uint64_t unwound, torn, retried; /* stack walks since attach, given up, redone */
 	/*
 	 * The creation probe under --creation-probe learn: on in windows of WINDOW_NS,
@@ -112,6 +115,26 @@ struct gsrc {
 	uint64_t pauses, resumes; /* since attach, for -v */
 	uint64_t last_collect;	/* when the last interval ended */
 	struct cum_deltas win;	/* per go_site_key, read at window ends */
+};
+
+/*
+ * What a read of allgs learnt of the goroutine at one index, kept for the next
+ * read: a million goroutines that stay cost a million hash lookups a report
+ * otherwise (the creation records, then the rows). A g keeps its index, and a new
+ * goroutine in it has a new goid.
+ */
+struct gslot {
+	uint64_t goid;	   /* whose: the g at an index stays, a goid is never reused */
+	struct gsrow *row; /* valid while rows_gen is what it was */
+	uint32_t rows_gen;
+	uint8_t made; /* SLOT_* */
+};
+
+enum {
+	SLOT_UNKNOWN,
+	SLOT_MADE,	   /* a creation record of this goroutine was seen */
+	SLOT_UNSEEN_ONCE,  /* none, once: maybe read between allgs and the probe */
+	SLOT_UNSEEN,	   /* none, twice: made while the probe was off, or before attach */
 };
 
 #define WINDOW_NS 1000000000ull
@@ -574,6 +597,8 @@ static struct gsrow *row_get(struct session *s, struct gsrc *g, uint64_t gopc, u
 	if (created) {
 		uint32_t flags = startpc && is_runtime_goroutine(g, startpc) ? SITE_RUNTIME : 0;
 
+		g->rows_gen++; /* the insert may have moved every row */
+
 		/* Keyed by the go statement (a return address), one frame. */
 		r->site = series_site(&s->series, VIEW_GOROUTINES, &gopc, gopc ? 1 : 0, startpc, flags);
 		*(struct row_key *)hmap_put(&g->row_of_site, &r->site, NULL) = k;
@@ -870,6 +895,7 @@ static int gsrc_collect(struct session *s, void *state)
 	int64_t untracked = 0;
 	struct gsrow *r;
 	uint64_t t1, paused = 0, max_goid = g->seen_goid;
+	bool records_read = false;
 	int err;
 
 	if (vi->off)
@@ -914,16 +940,15 @@ static int gsrc_collect(struct session *s, void *state)
 		return err == -ESRCH ? -ESRCH : 0;
 	}
 	hmap_init(&ix, sizeof(uint64_t), sizeof(struct go_goroutine *));
-	if (g->skel) {
-		growmap_tick(&g->records);
-		err = growmap_dump(&g->records, &g->gmap);
-		if (err)
-			log_warn("reading the goroutines map: %s", strerror(-err));
-		for (size_t i = 0; i < g->gmap.n; i++)
-			*(struct go_goroutine **)hmap_put(&ix, map_dump_key(&g->gmap, i), NULL) =
-				map_dump_value(&g->gmap, i);
+	if (g->nslots < g->rt.allgs_n) {
+		size_t n = MAX(g->rt.allgs_n, 2 * g->nslots);
+
+		g->slots = xrealloc(g->slots, n * sizeof(*g->slots));
+		memset(g->slots + g->nslots, 0, (n - g->nslots) * sizeof(*g->slots));
+		g->nslots = n;
 	}
-	log_debug("goroutines: %zu live in allgs, %zu creation records", g->rt.ngs, g->gmap.n);
+	if (g->skel)
+		growmap_tick(&g->records);
 	for (size_t it = 0; hmap_next(&g->rows, &it, NULL, (void **)&r);) {
 		r->ngs = 0;
 		r->pre = 0;
@@ -931,12 +956,46 @@ static int gsrc_collect(struct session *s, void *state)
 	}
 	for (size_t i = 0; i < g->rt.ngs; i++) {
 		struct go_g *gg = &g->rt.gs[i];
-		struct go_goroutine **ep = hmap_get(&ix, &gg->addr), *e = ep ? *ep : NULL;
-		bool seen_made = e && e->goid == gg->goid;
+		struct gslot *sl = gg->slot < g->nslots ? &g->slots[gg->slot] : NULL;
+		bool seen_made;
 
-		if (seen_made && e->created_ns > t1)
-			continue;
-		r = row_get(s, g, gg->gopc, gg->startpc);
+		if (sl && sl->goid != gg->goid)
+			*sl = (struct gslot){.goid = gg->goid};
+		if (!sl || sl->made == SLOT_UNKNOWN || sl->made == SLOT_UNSEEN_ONCE) {
+			struct go_goroutine **ep, *e;
+
+			/* The records, read once a report and only when a goroutine needs them. */
+			if (g->skel && !records_read) {
+				err = growmap_dump(&g->records, &g->gmap);
+				if (err)
+					log_warn("reading the goroutines map: %s", strerror(-err));
+				hmap_reserve(&ix, g->gmap.n);
+				for (size_t k = 0; k < g->gmap.n; k++)
+					*(struct go_goroutine **)hmap_put(&ix, map_dump_key(&g->gmap, k),
+									  NULL) = map_dump_value(&g->gmap, k);
+				records_read = true;
+			}
+			ep = hmap_get(&ix, &gg->addr);
+			e = ep ? *ep : NULL;
+			seen_made = e && e->goid == gg->goid;
+			if (seen_made && e->created_ns > t1)
+				continue;
+			if (sl)
+				sl->made = seen_made			 ? SLOT_MADE
+					   : sl->made == SLOT_UNKNOWN ? SLOT_UNSEEN_ONCE
+								      : SLOT_UNSEEN;
+		} else {
+			seen_made = sl->made == SLOT_MADE;
+		}
+		if (sl && sl->row && sl->rows_gen == g->rows_gen) {
+			r = sl->row;
+		} else {
+			r = row_get(s, g, gg->gopc, gg->startpc);
+			if (sl) {
+				sl->row = r;
+				sl->rows_gen = g->rows_gen;
+			}
+		}
 		if (r->ngs == r->cap_gs) {
 			r->cap_gs = r->cap_gs ? 2 * r->cap_gs : 16;
 			r->gs = xrealloc(r->gs, r->cap_gs * sizeof(*r->gs));
@@ -962,6 +1021,13 @@ static int gsrc_collect(struct session *s, void *state)
 	}
 	hmap_free(&ix);
 	g->seen_goid = max_goid;
+	if (records_read || !g->skel)
+		log_debug("goroutines: %zu live in allgs (read as %zu ranges), %zu creation records",
+			  g->rt.ngs, g->rt.scan_reads, g->gmap.n);
+	else
+		log_debug("goroutines: %zu live in allgs (read as %zu ranges), every one known "
+			  "from the last read (creation records not read)",
+			  g->rt.ngs, g->rt.scan_reads);
 
 	/* Rows: how many live, in which states, and where they stand. */
 	for (size_t it = 0; hmap_next(&g->rows, &it, NULL, (void **)&r);) {
@@ -1053,6 +1119,7 @@ static void gsrc_detach(void *state)
 	links_destroy(&g->links);
 	growmap_free(&g->records);
 	map_dump_free(&g->gmap);
+	free(g->slots);
 	map_dump_free(&g->sites);
 	go_runtime_free(&g->rt);
 	cum_deltas_free(&g->created);
