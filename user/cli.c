@@ -34,7 +34,7 @@ static const char doc[] =
 	"  leakscope -- ./server -flag    start a program with the probes already in place\n"
 	"  leakscope -j -p 4242 5 3 | jq 'select(.type==\"stack\")'\n"
 	"  leakscope --mode growth -p 4242   a C/C++/Rust service too busy for a probe per malloc\n"
-	"  leakscope --mode sampled -p 4242  outstanding bytes by stack, estimated, at half the cost\n"
+	"  leakscope --mode sampled -p 4242  outstanding bytes by stack, estimated, for less than exact\n"
 	"  leakscope -w threads -p 4242      only the threads view\n"
 	"  leakscope --dump -p 4242          where every goroutine stands, now, and exit\n"
 	"  leakscope -p 4242 --duration 60s -o report.txt || page_someone\n"
@@ -145,7 +145,7 @@ static const struct argp_option options[] = {
 	{"mode", 'm', "MODE", 0,
 	 "Native heap: exact (every malloc/free probed; default), sampled (every call probed "
 	 "but only a sample recorded: outstanding bytes and objects estimated, marked ~ with a "
-	 "95% error bound, about half exact's cost per call), or growth (page faults, "
+	 "95% error bound, a half to two thirds of exact's cost per call), or growth (page faults, "
 	 "brk, mmap only: a few percent overhead, attributes growth rather than counting "
 	 "outstanding allocations)"},
 	{"sample-bytes", OPT_SAMPLE_BYTES, "BYTES", 0,
