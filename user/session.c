@@ -516,8 +516,10 @@ int session_collect(struct session *s)
 			return err;
 		}
 	}
-	/* Stacks read into user space need no BPF copy: the map stays small for hours. */
-	stack_store_prune(&s->stacks);
+	/* Stacks read into user space need no BPF copy: the map stays small for hours
+	 * (drained ones are deleted after the report, session_report()). */
+	if (s->stacks.no_batch)
+		stack_store_prune(&s->stacks);
 	log_debug("interval %d collected in %.1f ms", s->series.nintervals - 1,
 		  (now_ns() - t0) / 1e6);
 	return 0;
@@ -572,6 +574,15 @@ int session_report(struct session *s, FILE *out, enum report_end end)
 
 	n = report_write(&r, out, end);
 	log_debug("report written in %.1f ms", (now_ns() - t0) / 1e6);
+	/* Housekeeping the report did not wait for. */
+	{
+		uint64_t t1 = now_ns();
+		size_t freed = stack_store_flush(&s->stacks);
+
+		if (freed > 1000)
+			log_debug("BPF copies of %zu stacks freed in %.1f ms after the report", freed,
+				  (now_ns() - t1) / 1e6);
+	}
 	session_log_self(s, end == END_NONE ? "after this report" : "after the summary");
 	return n;
 }

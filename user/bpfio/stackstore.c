@@ -29,6 +29,7 @@ void stack_store_free(struct stack_store *st)
 	for (size_t it = 0; hmap_next(&st->by_hash, &it, NULL, (void **)&s);)
 		free(s->pcs);
 	hmap_free(&st->by_hash);
+	free(st->pending);
 }
 
 /* The stack of hash, from here or else from the map; NULL when neither has it. */
@@ -75,6 +76,28 @@ void stack_store_release(struct stack_store *st, uint64_t hash)
 	bpf_map_delete_elem(st->fd, &hash);
 }
 
+size_t stack_store_flush(struct stack_store *st)
+{
+	size_t done = 0;
+
+	/* In batches; a key BPF no longer has stops a batch: step over it (-524 is the
+	 * kernel's ENOTSUPP: no batch delete for this map). */
+	while (done < st->npending) {
+		uint32_t count = (uint32_t)MIN(st->npending - done, (size_t)4096);
+		int err = bpf_map_delete_batch(st->fd, st->pending + done, &count, NULL);
+
+		if (err && (err == -EINVAL || err == -EOPNOTSUPP || err == -524) && !count) {
+			for (; done < st->npending; done++) /* no batch delete: one by one */
+				bpf_map_delete_elem(st->fd, &st->pending[done]);
+			break;
+		}
+		done += count + (err ? 1 : 0);
+	}
+	done = st->npending;
+	st->npending = 0;
+	return done;
+}
+
 size_t stack_store_drain(struct stack_store *st)
 {
 	enum { CHUNK = 1024 }; /* 1 MiB of stacks per system call */
@@ -85,12 +108,13 @@ size_t stack_store_drain(struct stack_store *st)
 
 	if (st->fd < 0 || st->no_batch)
 		return 0;
+	stack_store_flush(st); /* what a report did not get to */
 	keys = xmalloc(CHUNK * sizeof(*keys));
 	vals = xmalloc(CHUNK * sizeof(*vals));
 	for (;;) {
 		uint32_t count = CHUNK;
-		int err = bpf_map_lookup_and_delete_batch(st->fd, first ? NULL : &in_batch,
-							  &out_batch, keys, vals, &count, NULL);
+		int err = bpf_map_lookup_batch(st->fd, first ? NULL : &in_batch, &out_batch, keys,
+					       vals, &count, NULL);
 
 		if (err && err != -ENOENT) {
 			/* Older kernels: the stacks are read one by one when asked for. */
@@ -98,10 +122,15 @@ size_t stack_store_drain(struct stack_store *st)
 				st->no_batch = true;
 			break;
 		}
+		if (st->npending + count > st->cap_pending) {
+			st->cap_pending = MAX(st->npending + count, 2 * st->cap_pending);
+			st->pending = xrealloc(st->pending, st->cap_pending * sizeof(*st->pending));
+		}
 		for (uint32_t i = 0; i < count; i++) {
 			bool created;
 			struct stored_stack *e = hmap_put(&st->by_hash, &keys[i], &created);
 
+			st->pending[st->npending++] = keys[i];
 			if (!created)
 				continue;
 			e->n = MIN(vals[i].depth, (uint64_t)LS_MAX_STACK_DEPTH);
@@ -126,6 +155,7 @@ size_t stack_store_prune(struct stack_store *st)
 
 	if (st->fd < 0)
 		return 0;
+
 	/* Collect a batch, delete it, start again: deleting while walking skips keys. */
 	for (;;) {
 		n = 0;

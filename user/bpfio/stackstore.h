@@ -16,7 +16,9 @@ struct stack_store {
 	int fd;
 	struct hmap by_hash; /* hash -> struct stored_stack */
 	uint64_t missing;    /* hashes that were not in the map */
-	bool no_batch;	     /* the kernel has no batch lookup-and-delete for it */
+	bool no_batch;	     /* the kernel has no batch lookup for it */
+	uint64_t *pending;   /* drained, still to be deleted from BPF */
+	size_t npending, cap_pending;
 };
 
 void stack_store_init(struct stack_store *st, int map_fd);
@@ -34,11 +36,16 @@ const uint64_t *stack_store_get(struct stack_store *st, uint64_t hash, int *n,
  */
 size_t stack_store_prune(struct stack_store *st);
 /*
- * Move every stack in the BPF map here, a thousand per system call (where asking
+ * Copy every stack in the BPF map here, a thousand per system call (where asking
  * for each hash costs a lookup and a delete): before the sources read, so that
- * 100,000 new stacks do not cost 200,000 system calls. Returns how many it moved.
+ * 100,000 new stacks do not cost 200,000 system calls. Their BPF copies are
+ * deleted by stack_store_flush(), after the report: freeing 100,000 of them takes
+ * the kernel a few hundred milliseconds, and the report need not wait. Returns
+ * how many it copied.
  */
 size_t stack_store_drain(struct stack_store *st);
+/* Delete the BPF copies of what was drained. Returns how many. */
+size_t stack_store_flush(struct stack_store *st);
 /* Nothing in BPF refers to hash any more: keep its pcs here, free its BPF entry. */
 void stack_store_release(struct stack_store *st, uint64_t hash);
 
