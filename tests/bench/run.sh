@@ -21,6 +21,10 @@ LSB=${LEAKSCOPE_BUILD:-$ROOT/build}
 LS=$LSB/leakscope
 B=$LSB/bench
 mkdir -p "$B"
+# Every file a run waits on (ready, tracing pid) is removed before the run starts: a
+# redirection truncates it in the child, after the fork, and the last run's line
+# could be read first (attaching to the shell before its exec, or starting the work
+# before the tracer is in place).
 QUICK=${BENCH_QUICK:-0}
 # q FULL QUICK: the figure for this run.
 q() { if [ "$QUICK" = 1 ]; then echo "$2"; else echo "$1"; fi; }
@@ -42,9 +46,11 @@ traced_run() {
 	shift
 	while [ "$1" != -- ]; do lsargs+=("$1"); shift; done
 	shift
+	rm -f "$B/ready" # else the last run's may be read before this one truncates it
 	"$@" >"$B/ready" &
 	local t=$!
 	while ! grep -q ready "$B/ready" 2>/dev/null; do sleep 0.02; done
+	rm -f "$B/ls.err"
 	env "${envs[@]}" "$LS" -p $t -o /dev/null "${lsargs[@]}" 1 2>"$B/ls.err" &
 	local l=$!
 	while ! grep -q 'tracing pid' "$B/ls.err" 2>/dev/null; do
@@ -130,9 +136,11 @@ EOF
 bpftrace_run() {
 	local script=$1
 	shift 2
+	rm -f "$B/ready" # else the last run's may be read before this one truncates it
 	"$@" >"$B/ready" &
 	local t=$!
 	while ! grep -q ready "$B/ready" 2>/dev/null; do sleep 0.02; done
+	rm -f "$B/bt.out"
 	bpftrace -p $t -e "${script//@PID@/$t}" >"$B/bt.out" 2>&1 &
 	local b=$!
 	while ! grep -q Attaching "$B/bt.out" 2>/dev/null; do
@@ -194,9 +202,11 @@ bench_native() {
 	local stats_was bodies
 	stats_was=$(sysctl -n kernel.bpf_stats_enabled)
 	sysctl -qw kernel.bpf_stats_enabled=1
+	rm -f "$B/ready" # else the last run's may be read before this one truncates it
 	"${mp[@]}" >"$B/ready" &
 	local tp=$!
 	while ! grep -q ready "$B/ready" 2>/dev/null; do sleep 0.02; done
+	rm -f "$B/ls.err"
 	"$LS" -p $tp -o /dev/null 1 2>"$B/ls.err" &
 	local l=$!
 	while ! grep -q 'tracing pid' "$B/ls.err" 2>/dev/null; do sleep 0.02; done
@@ -292,6 +302,7 @@ mode_on() {
 		return 0
 	fi
 	# shellcheck disable=SC2086
+	rm -f "$B/att.err"
 	"$LS" -p "$pid" -o /dev/null $spec 2>"$B/att.err" &
 	ATT=$!
 	until grep -q 'tracing pid' "$B/att.err" 2>/dev/null; do
@@ -535,6 +546,7 @@ bench_gohttp() {
 	for bin in gohttp gohttp-pprof; do
 		what="pprof not linked"
 		[ $bin = gohttp-pprof ] && what="pprof linked"
+		rm -f "$B/gohttp.ready"
 		"$B/$bin" -addr "127.0.0.1:$GPORT" >"$B/gohttp.ready" 2>"$B/gohttp.err" &
 		srv=$!
 		until grep -q ready "$B/gohttp.ready" 2>/dev/null; do
@@ -592,6 +604,7 @@ scale_reports() {
 scale_trace() {
 	local pid=$1 name=$2
 	shift 2
+	rm -f "$B/$name.err"
 	"$LS" -p "$pid" -v -o "$B/$name.out" "$@" 2>"$B/$name.err" &
 	ATT=$!
 	until grep -q 'tracing pid' "$B/$name.err" 2>/dev/null; do
@@ -608,6 +621,7 @@ bench_scale_native() {
 	gcc -O0 -fno-omit-frame-pointer -o "$B/manystacks" tests/bench/manystacks/manystacks.c || return 1
 	for top in 10 0; do
 		rm -f "$B/ms.done"
+		rm -f "$B/ready" # else the last run's may be read before this one truncates it
 		"$B/manystacks" -n "$n" -out "$B/ms.done" >"$B/ready" &
 		t=$!
 		while ! grep -q ready "$B/ready" 2>/dev/null; do sleep 0.02; done
@@ -661,6 +675,7 @@ bench_scale_attach() {
 	fi
 	size=$(stat -c %s "$B/gobig")
 	pcln=$(readelf -SW "$B/gobig" | sed -n 's/.* \.gopclntab *PROGBITS *[0-9a-f]* [0-9a-f]* \([0-9a-f]*\) .*/\1/p')
+	rm -f "$B/ready" # else the last run's may be read before this one truncates it
 	"$B/gobig" >"$B/ready" &
 	t=$!
 	while ! grep -q ready "$B/ready" 2>/dev/null; do sleep 0.02; done
